@@ -1,0 +1,1 @@
+"""Loopstrat: text every home-service lead back within seconds, safely."""

@@ -1,0 +1,25 @@
+"""TCPA and carrier rules: who may be texted, when, and what an opt-out means."""
+
+from loopstrat.compliance.gates import (
+    CONFIRMATION,
+    MARKETING,
+    REPLY,
+    Allow,
+    Block,
+    Decision,
+    Defer,
+    Recipient,
+    may_text,
+)
+
+__all__ = [
+    "CONFIRMATION",
+    "MARKETING",
+    "REPLY",
+    "Allow",
+    "Block",
+    "Decision",
+    "Defer",
+    "Recipient",
+    "may_text",
+]

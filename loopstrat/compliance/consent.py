@@ -1,0 +1,86 @@
+"""Consent changes: opt-out and opt-in, each recorded as append-only evidence.
+
+An opt-out takes effect at once and everywhere for the account: every pending text to the
+contact is cancelled in the same transaction (FCC revocation rule, April 2025).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from loopstrat.compliance.gates import Recipient
+from loopstrat.models import Account, ConsentEvent, Contact, Enrollment, Message
+from loopstrat.phones import recipient_place
+
+PENDING_OUT = ("deferred", "draft", "new")
+
+
+def record_opt_out(
+    session: Session, contact: Contact, *, source: str, evidence: str, now: datetime
+) -> None:
+    if contact.opted_out_at is None:
+        contact.opted_out_at = now
+    session.add(
+        ConsentEvent(
+            account_id=contact.account_id,
+            contact_id=contact.id,
+            kind="opt_out",
+            source=source,
+            text_shown=evidence[:500],
+            created_at=now,
+        )
+    )
+    cancel_pending_texts(session, contact, reason="opted_out")
+
+
+def record_opt_in(
+    session: Session, contact: Contact, *, source: str, evidence: str, now: datetime
+) -> None:
+    contact.opted_out_at = None
+    session.add(
+        ConsentEvent(
+            account_id=contact.account_id,
+            contact_id=contact.id,
+            kind="opt_in",
+            source=source,
+            text_shown=evidence[:500],
+            created_at=now,
+        )
+    )
+
+
+def cancel_pending_texts(session: Session, contact: Contact, *, reason: str) -> None:
+    session.execute(
+        update(Message)
+        .where(
+            Message.account_id == contact.account_id,
+            Message.contact_id == contact.id,
+            Message.direction == "out",
+            Message.status.in_(PENDING_OUT),
+        )
+        .values(status="cancelled", reason=reason, scheduled_for=None)
+    )
+    session.execute(
+        update(Enrollment)
+        .where(
+            Enrollment.account_id == contact.account_id,
+            Enrollment.contact_id == contact.id,
+            Enrollment.state == "pending",
+        )
+        .values(state="cancelled", reason=reason)
+    )
+
+
+def recipient_of(contact: Contact, account: Account, lead_zip: str | None = None) -> Recipient:
+    """The gate's view of a contact: where they are and what they agreed to."""
+    zones, states = recipient_place(contact.phone, contact.zip or lead_zip)
+    return Recipient(
+        zones=zones or (account.timezone,),
+        states=states,
+        consent=contact.consent_at is not None,
+        marketing_consent=contact.marketing_consent_at is not None,
+        opted_out=contact.opted_out_at is not None,
+    )

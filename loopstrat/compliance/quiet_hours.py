@@ -1,0 +1,59 @@
+"""Quiet hours in the recipient's local time (TCPA 47 CFR 64.1200(c)(1) and stricter states).
+
+Pure functions over plain values; the one table of state windows lives here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+FEDERAL_WINDOW = (time(8, 0), time(21, 0))
+# States whose laws end the texting day at 8 pm (FL FTSA, OK TSA, MD Stop the Spam Calls Act,
+# WA RCW 80.36.390). Keep this the only copy.
+STRICT_STATE_WINDOWS: dict[str, tuple[time, time]] = {
+    "FL": (time(8, 0), time(20, 0)),
+    "OK": (time(8, 0), time(20, 0)),
+    "MD": (time(8, 0), time(20, 0)),
+    "WA": (time(8, 0), time(20, 0)),
+}
+SEARCH_DAYS = 3
+
+
+def allowed_window(states: frozenset[str]) -> tuple[time, time]:
+    """The narrowest window among the federal rule and every state that may apply."""
+    start, end = FEDERAL_WINDOW
+    for state in states:
+        s_start, s_end = STRICT_STATE_WINDOWS.get(state, FEDERAL_WINDOW)
+        start, end = max(start, s_start), min(end, s_end)
+    return start, end
+
+
+def is_allowed_at(moment: datetime, zones: tuple[str, ...], window: tuple[time, time]) -> bool:
+    start, end = window
+    for zone in zones:
+        local = moment.astimezone(ZoneInfo(zone)).time()
+        if not (start <= local < end):
+            return False
+    return True
+
+
+def next_allowed_time(
+    now: datetime, zones: tuple[str, ...], window: tuple[time, time]
+) -> datetime | None:
+    """The first moment at or after `now` inside the window in every zone; None if none soon."""
+    if is_allowed_at(now, zones, window):
+        return now
+    candidates = sorted(
+        _window_start(now, zone, day, window[0]) for zone in zones for day in range(SEARCH_DAYS)
+    )
+    for candidate in candidates:
+        if candidate >= now and is_allowed_at(candidate, zones, window):
+            return candidate
+    return None
+
+
+def _window_start(now: datetime, zone: str, day_offset: int, start: time) -> datetime:
+    tz = ZoneInfo(zone)
+    local_day = now.astimezone(tz).date() + timedelta(days=day_offset)
+    return datetime.combine(local_day, start, tzinfo=tz).astimezone(now.tzinfo)

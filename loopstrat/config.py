@@ -1,0 +1,191 @@
+"""Settings from the environment, validated once at start-up.
+
+Owns every tunable and every outside credential. Must never read os.environ anywhere else:
+the rest of the code receives a Settings value.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from cryptography.fernet import Fernet
+
+DEV_SECRET_KEY = "loopstrat-dev-secret-change-me"  # noqa: S105 - development default, refused in production
+
+TWILIO_API_DEFAULT = "https://api.twilio.com"
+ANTHROPIC_API_DEFAULT = "https://api.anthropic.com"
+STRIPE_API_DEFAULT = "https://api.stripe.com"
+AIRTABLE_API_DEFAULT = "https://api.airtable.com"
+
+
+class ConfigError(ValueError):
+    """A setting is present but malformed; the message names the setting and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = "sqlite:///instance/loopstrat.db"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    secret_key: str = DEV_SECRET_KEY
+    encryption_key: str = ""
+    public_base_url: str = "http://127.0.0.1:5000"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = field(default="", repr=False)
+    twilio_api_base: str = TWILIO_API_DEFAULT
+    anthropic_api_key: str = field(default="", repr=False)
+    anthropic_model: str = "claude-haiku-4-5"
+    anthropic_base_url: str = ANTHROPIC_API_DEFAULT
+    stripe_secret_key: str = field(default="", repr=False)
+    stripe_webhook_secret: str = field(default="", repr=False)
+    stripe_api_base: str = STRIPE_API_DEFAULT
+    airtable_api_url: str = AIRTABLE_API_DEFAULT
+    draft_budget_s: float = 8.0
+    twilio_timeout_s: float = 5.0
+    validity_period_s: int = 600
+    intake_max_body_bytes: int = 64 * 1024
+    intake_rate_per_key_per_min: int = 120
+    intake_rate_per_ip_per_min: int = 30
+    trusted_proxy_hops: int = 0
+
+    @property
+    def sms_backend(self) -> str:
+        return "twilio" if self.twilio_account_sid else "sandbox"
+
+    @property
+    def drafter_backend(self) -> str:
+        return "claude" if self.anthropic_api_key else "template"
+
+    @property
+    def billing_backend(self) -> str:
+        return "stripe" if self.stripe_secret_key else "off"
+
+    @property
+    def fernet_key(self) -> bytes:
+        if self.encryption_key:
+            return self.encryption_key.encode()
+        # Development only: a key derived from SECRET_KEY keeps `make run` zero-config.
+        return base64.urlsafe_b64encode(hashlib.sha256(self.secret_key.encode()).digest())
+
+    def banner(self) -> str:
+        services = [
+            ("sms", self.sms_backend, "sandbox twin, no TWILIO_ACCOUNT_SID"),
+            ("drafts", self.drafter_backend, "templates, no ANTHROPIC_API_KEY"),
+            ("billing", self.billing_backend, "off, no STRIPE_SECRET_KEY"),
+        ]
+        live = ("twilio", "claude", "stripe")
+        parts = [f"{name}={backend if backend in live else off}" for name, backend, off in services]
+        db = self.database_url.split("://", 1)[0]
+        return f"loopstrat env={self.env} db={db} " + "; ".join(parts)
+
+
+_FLOATS = {"DRAFT_BUDGET_S": "draft_budget_s", "TWILIO_TIMEOUT_S": "twilio_timeout_s"}
+_INTS = {
+    "VALIDITY_PERIOD_S": "validity_period_s",
+    "INTAKE_MAX_BODY_BYTES": "intake_max_body_bytes",
+    "INTAKE_RATE_PER_KEY_PER_MIN": "intake_rate_per_key_per_min",
+    "INTAKE_RATE_PER_IP_PER_MIN": "intake_rate_per_ip_per_min",
+}
+_STRINGS = {
+    "LOOPSTRAT_ENV": "env",
+    "DATABASE_URL": "database_url",
+    "REDIS_URL": "redis_url",
+    "SECRET_KEY": "secret_key",
+    "ENCRYPTION_KEY": "encryption_key",
+    "PUBLIC_BASE_URL": "public_base_url",
+    "TWILIO_ACCOUNT_SID": "twilio_account_sid",
+    "TWILIO_AUTH_TOKEN": "twilio_auth_token",
+    "TWILIO_API_BASE": "twilio_api_base",
+    "ANTHROPIC_API_KEY": "anthropic_api_key",
+    "ANTHROPIC_MODEL": "anthropic_model",
+    "ANTHROPIC_BASE_URL": "anthropic_base_url",
+    "STRIPE_SECRET_KEY": "stripe_secret_key",
+    "STRIPE_WEBHOOK_SECRET": "stripe_webhook_secret",
+    "STRIPE_API_BASE": "stripe_api_base",
+    "AIRTABLE_API_URL": "airtable_api_url",
+}
+_URLS = (
+    "PUBLIC_BASE_URL",
+    "TWILIO_API_BASE",
+    "ANTHROPIC_BASE_URL",
+    "STRIPE_API_BASE",
+    "AIRTABLE_API_URL",
+)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from the environment; raise ConfigError naming the first bad value."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for name, attr in _STRINGS.items():
+        if env.get(name, "").strip():
+            values[attr] = env[name].strip()
+    for name, attr in _FLOATS.items():
+        if env.get(name, "").strip():
+            values[attr] = _positive(name, env[name], float)
+    for name, attr in _INTS.items():
+        if env.get(name, "").strip():
+            values[attr] = _positive(name, env[name], int)
+    hops = env.get("TRUSTED_PROXY_HOPS", "").strip()
+    if hops:
+        if not hops.isdigit():
+            raise ConfigError(f"TRUSTED_PROXY_HOPS={hops!r} must be a whole number (0 = no proxy)")
+        values["trusted_proxy_hops"] = int(hops)
+    settings = Settings(**values)  # type: ignore[arg-type]
+    _validate(settings)
+    return settings
+
+
+def _positive(name: str, raw: str, kind: type[float] | type[int]) -> float | int:
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be greater than zero, got {raw!r}")
+    return value
+
+
+def _validate(s: Settings) -> None:
+    for name in _URLS:
+        url = getattr(s, _STRINGS[name])
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ConfigError(f"{name}={url!r} must be an http(s) URL like https://example.com")
+    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", s.database_url):
+        raise ConfigError("DATABASE_URL must start with sqlite:// or postgresql://")
+    if not re.match(r"^rediss?://", s.redis_url):
+        raise ConfigError("REDIS_URL must start with redis:// or rediss://")
+    if s.twilio_account_sid and not re.fullmatch(r"AC[0-9a-fA-F]{32}", s.twilio_account_sid):
+        raise ConfigError("TWILIO_ACCOUNT_SID must be 'AC' followed by 32 hex characters")
+    if bool(s.twilio_account_sid) != bool(s.twilio_auth_token):
+        raise ConfigError("set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or neither")
+    if s.stripe_secret_key and not s.stripe_secret_key.startswith(("sk_", "rk_")):
+        raise ConfigError("STRIPE_SECRET_KEY must start with sk_ or rk_")
+    if s.encryption_key:
+        try:
+            Fernet(s.encryption_key.encode())
+        except ValueError:
+            raise ConfigError(
+                "ENCRYPTION_KEY must be a Fernet key (32 url-safe base64 bytes); make one with "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())'"
+            ) from None
+    if s.env == "production":
+        if s.secret_key == DEV_SECRET_KEY:
+            raise ConfigError("SECRET_KEY must be set in production")
+        if not s.encryption_key:
+            raise ConfigError("ENCRYPTION_KEY must be set in production")
+
+
+def load_dotenv_file(path: str = ".env") -> None:
+    """Development convenience: values in .env fill in what the environment leaves unset."""
+    if os.path.exists(path):
+        from dotenv import load_dotenv
+
+        load_dotenv(path, override=False)

@@ -1,0 +1,108 @@
+"""`make run`: a whole local Loopstrat on embedded defaults, in one command.
+
+Starts a Redis if none answers (redis-server if installed, else fakeredis's TCP server),
+migrates, makes a demo account on first run, prints how to reach it, then runs the Procfile.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from urllib.parse import urlparse
+
+import click
+import redis
+from sqlalchemy import select
+
+from loopstrat.accounts import AccountSpec, create_account
+from loopstrat.migrate import upgrade
+from loopstrat.models import Account
+from loopstrat.runtime import Runtime
+
+DEMO = AccountSpec(
+    name="Demo Plumbing",
+    trade="plumbing",
+    twilio_number="+18015550100",
+    timezone="America/Denver",
+    zips="84101,84102,84103",
+    alert_phone="+18015550199",
+)
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def run_dev(rt: Runtime) -> int:
+    redis_proc = ensure_redis(rt.settings.redis_url)
+    try:
+        upgrade(rt.settings.database_url)
+        account = demo_account(rt)
+        print_welcome(rt, account)
+        procs = ["web", "worker", "scheduler"]
+        return subprocess.call([sys.executable, "-m", "honcho", "start", *procs])  # noqa: S603
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if redis_proc is not None:
+            redis_proc.terminate()
+            redis_proc.wait(timeout=10)
+
+
+def ensure_redis(url: str) -> subprocess.Popen[bytes] | None:
+    if _answers(url):
+        return None
+    parsed = urlparse(url)
+    host, port = parsed.hostname or "127.0.0.1", parsed.port or 6379
+    if host not in LOCAL_HOSTS:
+        raise click.ClickException(f"REDIS_URL {host}:{port} does not answer")
+    if shutil.which("redis-server"):
+        cmd = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
+        cmd += ["--appendonly", "no"]
+        what = "redis-server"
+    else:
+        cmd = [sys.executable, "-m", "loopstrat.devredis", str(port)]
+        what = "fakeredis TCP server (install redis-server for a real one)"
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)  # noqa: S603
+    for _ in range(100):
+        if _answers(url):
+            click.echo(f"no Redis was answering: started an embedded {what} on port {port}")
+            return proc
+        time.sleep(0.1)
+    proc.terminate()
+    raise click.ClickException(f"could not start an embedded Redis on port {port}")
+
+
+def _answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+def demo_account(rt: Runtime) -> Account:
+    with rt.sessions() as session:
+        account = session.scalar(select(Account).order_by(Account.id).limit(1))
+        if account is None:
+            account = create_account(session, DEMO)
+            session.commit()
+        return account
+
+
+def print_welcome(rt: Runtime, account: Account) -> None:
+    base = rt.settings.public_base_url.rstrip("/")
+    port = os.environ.get("PORT", "5000")
+    intake = f"{base}/leads/{account.form_key}"
+    click.echo("")
+    click.echo(rt.settings.banner())
+    click.echo(f"account:    {account.name} (id {account.id})")
+    click.echo(f"intake URL: {intake}")
+    click.echo(f"dashboard:  {base}/dashboard/")
+    click.echo("post a lead:")
+    click.echo(
+        f"  curl -sS -X POST {intake} -H 'Content-Type: application/json' "
+        '-d \'{"name": "Jane Doe", "phone": "801-555-0142", "zip": "84101", '
+        '"message": "Water heater leaking", "consent": true}\''
+    )
+    click.echo(f"(web server on port {port}; Ctrl-C stops everything)")
+    click.echo("")

@@ -1,0 +1,61 @@
+"""Drafts a reply: Claude when configured and well-behaved, else the template. Never fails."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from loopstrat.config import Settings
+from loopstrat.drafting.checks import draft_problems, with_first_message_duties
+from loopstrat.drafting.claude import ClaudeDrafter, DraftFailed
+from loopstrat.drafting.profile import (
+    BusinessProfile,
+    Inquiry,
+    first_reply_system_prompt,
+    inquiry_prompt,
+)
+from loopstrat.drafting.template import render_sms
+
+log = logging.getLogger(__name__)
+
+Drafter = ClaudeDrafter
+
+
+@dataclass(frozen=True)
+class Draft:
+    body: str
+    drafted_by: str  # claude | template
+    fallback_reason: str | None = None
+
+
+def make_drafter(settings: Settings) -> Drafter | None:
+    """None is the template twin: no API key, no model call."""
+    return ClaudeDrafter(settings) if settings.drafter_backend == "claude" else None
+
+
+def draft_first_reply(drafter: Drafter | None, profile: BusinessProfile, inquiry: Inquiry) -> Draft:
+    if drafter is None:
+        return _template_first_reply(profile, inquiry, "no_model_configured")
+    try:
+        text = drafter.complete(
+            first_reply_system_prompt(profile),
+            [{"role": "user", "content": inquiry_prompt(inquiry)}],
+        )
+    except DraftFailed as exc:
+        return _template_first_reply(profile, inquiry, str(exc))
+    body = with_first_message_duties(text, profile.name)
+    problems = draft_problems(body, profile)
+    if problems:
+        return _template_first_reply(profile, inquiry, "rejected:" + ",".join(problems))
+    return Draft(body, "claude")
+
+
+def _template_first_reply(profile: BusinessProfile, inquiry: Inquiry, reason: str) -> Draft:
+    log.info("draft fallback=template reason=%s", reason)
+    body = render_sms(
+        "first_reply.txt",
+        business=profile.name,
+        first_name=inquiry.first_name,
+        service=inquiry.service,
+    )
+    return Draft(with_first_message_duties(body, profile.name), "template", reason)

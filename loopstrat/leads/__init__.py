@@ -1,0 +1,1 @@
+"""Leads: intake from forms and APIs, and the first reply."""

@@ -1,0 +1,123 @@
+"""The first reply to a lead: gates, draft, exactly-once send, and the lead's record of it."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from loopstrat import outbox
+from loopstrat.clock import utcnow
+from loopstrat.compliance import REPLY, Decision, may_text
+from loopstrat.compliance.consent import recipient_of, record_opt_out
+from loopstrat.drafting.drafter import draft_first_reply
+from loopstrat.drafting.profile import BusinessProfile, Inquiry
+from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.runtime import Runtime
+from loopstrat.sms.gateway import ERROR_UNSUBSCRIBED
+from loopstrat.sms.outbound import Composed, OutboundText, Outcome, send_once
+
+log = logging.getLogger(__name__)
+
+OUTBOX_KIND = "respond_to_lead"
+
+
+def first_reply_key(lead_id: int) -> str:
+    return f"lead-{lead_id}-first-reply"
+
+
+def status_callback_url(rt: Runtime) -> str:
+    return rt.settings.public_base_url.rstrip("/") + "/twilio/status"
+
+
+def respond_to_lead(rt: Runtime, lead_id: int) -> Outcome | None:
+    with rt.sessions() as session:
+        lead = session.get(Lead, lead_id)
+        if lead is None:
+            log.warning("respond_to_lead lead_id=%s missing", lead_id)
+            return None
+        account = session.get(Account, lead.account_id)
+        contact = session.get(Contact, lead.contact_id)
+        assert account is not None and contact is not None
+        profile = BusinessProfile.of(account)
+        inquiry = _inquiry_of(lead, contact)
+        text = OutboundText(
+            key=first_reply_key(lead.id),
+            account_id=account.id,
+            contact_id=contact.id,
+            lead_id=lead.id,
+            kind="first_reply",
+            to=contact.phone,
+            from_=account.twilio_number,
+        )
+        lead_zip = lead.zip
+
+    def decide(session: Session, now: datetime) -> Decision:
+        acct = session.get(Account, text.account_id)
+        person = session.get(Contact, text.contact_id)
+        assert acct is not None and person is not None
+        return may_text(
+            recipient=recipient_of(person, acct, lead_zip),
+            purpose=REPLY,
+            now=now,
+            account_active=acct.is_active,
+        )
+
+    def compose() -> Composed:
+        draft = draft_first_reply(rt.drafter, profile, inquiry)
+        return Composed(draft.body, draft.drafted_by)
+
+    outcome = send_once(rt.sessions, rt.sms, status_callback_url(rt), text, decide, compose)
+    record_outcome(rt, lead_id, outcome)
+    log.info(
+        "respond_to_lead account_id=%s lead_id=%s result=%s reason=%s",
+        text.account_id,
+        lead_id,
+        outcome.result,
+        outcome.reason,
+    )
+    return outcome
+
+
+def _inquiry_of(lead: Lead, contact: Contact) -> Inquiry:
+    first = (contact.name or "").split(" ")[0][:20] or None
+    service = (lead.service or "")[:40] or None
+    return Inquiry(first_name=first, service=service, message=lead.inquiry, zip=lead.zip)
+
+
+def record_outcome(rt: Runtime, lead_id: int, outcome: Outcome) -> None:
+    """Write what the send did onto the lead and its outbox row."""
+    ref = str(lead_id)
+    with rt.sessions() as session:
+        lead = session.get(Lead, lead_id)
+        assert lead is not None
+        if outcome.result in ("sent", "already"):
+            msg = session.get(Message, outcome.message_id)
+            lead.response_state = "responded"
+            if lead.first_response_at is None and msg is not None:
+                lead.first_response_at = msg.sent_at
+            if lead.status == "new":
+                lead.status = "responded"
+            outbox.finish(session, OUTBOX_KIND, ref)
+        elif outcome.result == "blocked":
+            lead.response_state = "suppressed"
+            outbox.finish(session, OUTBOX_KIND, ref, reason=outcome.reason or "")
+        elif outcome.result == "deferred":
+            assert outcome.until is not None
+            lead.response_state = "held"
+            lead.held_until, lead.hold_reason = outcome.until, outcome.reason
+            outbox.postpone(session, OUTBOX_KIND, ref, outcome.until)
+        elif outcome.result == "rejected":
+            lead.response_state = "failed"
+            outbox.finish(session, OUTBOX_KIND, ref, state="failed", reason=outcome.reason or "")
+            if outcome.error_code == ERROR_UNSUBSCRIBED:
+                contact = session.get(Contact, lead.contact_id)
+                assert contact is not None
+                record_opt_out(
+                    session, contact, source="carrier", evidence="Twilio 21610", now=utcnow()
+                )
+        elif outcome.result == "retry":
+            if not outbox.retry_later(session, OUTBOX_KIND, ref, outcome.reason or ""):
+                lead.response_state = "failed"
+        session.commit()

@@ -1,0 +1,284 @@
+"""The database schema: the source of truth for every lead, text and consent.
+
+Every tenant table carries account_id and every query of tenant data filters on it.
+Times are timezone-aware UTC, money is integer cents, phones are E.164.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from loopstrat.clock import utcnow
+from loopstrat.db import Base, UTCDateTime
+
+PLAN_ACTIVE_STATES = ("trialing", "active")
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    trade: Mapped[str] = mapped_column(String(60))
+    twilio_number: Mapped[str] = mapped_column(String(20), unique=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    service_zips: Mapped[str] = mapped_column(Text, default="")
+    alert_phone: Mapped[str | None] = mapped_column(String(20))
+    form_key: Mapped[str] = mapped_column(String(40), unique=True)
+    website: Mapped[str | None] = mapped_column(String(200))
+    thank_you_url: Mapped[str | None] = mapped_column(String(500))
+    business_hours: Mapped[str] = mapped_column(String(200), default="Mon-Fri 8am-6pm")
+    tone: Mapped[str] = mapped_column(String(200), default="friendly and professional")
+    never_promise: Mapped[str] = mapped_column(
+        Text, default="prices, quotes or exact arrival times"
+    )
+    consent_text: Mapped[str] = mapped_column(
+        Text,
+        default=(
+            "By checking this box you agree to receive text messages about your request. "
+            "Msg & data rates may apply. Reply STOP to opt out."
+        ),
+    )
+    plan_status: Mapped[str] = mapped_column(String(20), default="trialing")
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(60))
+    ai_mode: Mapped[str] = mapped_column(String(10), default="off")  # off | assist | auto
+    ai_quiet_spell_s: Mapped[int] = mapped_column(Integer, default=20)
+    handoff_window_s: Mapped[int] = mapped_column(Integer, default=600)
+    alert_dnd_start: Mapped[str | None] = mapped_column(String(5))  # "22:00", account's zone
+    alert_dnd_end: Mapped[str | None] = mapped_column(String(5))
+    advanced_opt_out: Mapped[bool] = mapped_column(Boolean, default=True)
+    frequency_cap_24h: Mapped[int] = mapped_column(Integer, default=3)
+    airtable_token_encrypted: Mapped[str | None] = mapped_column(Text)
+    airtable_base_id: Mapped[str | None] = mapped_column(String(40))
+    airtable_tables: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:
+        return self.plan_status in PLAN_ACTIVE_STATES
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(10), default="member")  # admin | member
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    __table_args__ = (UniqueConstraint("account_id", "phone"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str | None] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(200))
+    zip: Mapped[str | None] = mapped_column(String(10))
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    marketing_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ConsentEvent(Base):
+    """Append-only evidence: never updated, never deleted with the contact's opt-out."""
+
+    __tablename__ = "consent_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # inquiry | marketing | opt_out | opt_in
+    source: Mapped[str] = mapped_column(String(30))  # web_form | api | sms | dashboard | cli
+    text_shown: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(400))
+    page_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+    __table_args__ = (Index("ix_leads_account_contact", "account_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    inquiry: Mapped[str] = mapped_column(Text, default="")
+    service: Mapped[str | None] = mapped_column(String(120))
+    zip: Mapped[str | None] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(60), default="web_form")
+    page_url: Mapped[str | None] = mapped_column(String(500))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The reply's story: pending -> held (quiet hours) -> responded | suppressed.
+    response_state: Mapped[str] = mapped_column(String(20), default="pending")
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_reason: Mapped[str | None] = mapped_column(String(60))
+    # new | responded | replied | qualified | booked | lost
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    job_value_cents: Mapped[int | None] = mapped_column(BigInteger)
+    # The conversation that grows from the lead.
+    owner: Mapped[str] = mapped_column(String(10), default="ai")  # ai | human
+    ai_turns: Mapped[int] = mapped_column(Integer, default=0)
+    handoff_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handoff_reason: Mapped[str | None] = mapped_column(String(60))
+    last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_human_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Message(Base):
+    """One text, either way. An outbound row is claimed (idempotency_key) before Twilio sends."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_account_contact", "account_id", "contact_id", "created_at"),
+        Index("ix_messages_lead", "lead_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    direction: Mapped[str] = mapped_column(String(3))  # out | in
+    # first_reply | follow_up | alert | holding | opt_out_confirm | opt_in_confirm | help
+    # | human_reply | review_request | reactivation | inbound
+    kind: Mapped[str] = mapped_column(String(30))
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    to_phone: Mapped[str] = mapped_column(String(20))
+    from_phone: Mapped[str] = mapped_column(String(20))
+    body: Mapped[str] = mapped_column(Text, default="")
+    # deferred | suppressed | cancelled | claimed | unknown | accepted | queued | sending
+    # | sent | delivered | undelivered | failed | received | draft
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(120))
+    scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    twilio_sid: Mapped[str | None] = mapped_column(String(40), unique=True)
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    segments: Mapped[int | None] = mapped_column(Integer)
+    price_cents: Mapped[int | None] = mapped_column(Integer)
+    drafted_by: Mapped[str | None] = mapped_column(String(20))  # claude | template | person | lead
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Outbox(Base):
+    """Work that must happen, due at a time. The dispatcher moves due rows to RQ; the row, not
+    the Redis job, is the truth, so a lost job or a dead worker is found again here."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("kind", "ref_id"),
+        Index("ix_outbox_due", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    ref_id: Mapped[str] = mapped_column(String(80))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending | done | cancelled
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    reason: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # review_request | reactivation
+    name: Mapped[str] = mapped_column(String(120))
+    body_template: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Enrollment(Base):
+    __tablename__ = "enrollments"
+    __table_args__ = (UniqueConstraint("campaign_id", "contact_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sent|cancelled
+    reason: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WebhookEvent(Base):
+    """A provider's event id, seen once: replays and retries stop here."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(120))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CrmSyncState(Base):
+    """Per-account Airtable sync health, shown on the dashboard."""
+
+    __tablename__ = "crm_sync_state"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failing_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failure_alerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CrmChange(Base):
+    """A record waiting to be written to the account's Airtable; coalesced per record."""
+
+    __tablename__ = "crm_changes"
+    __table_args__ = (UniqueConstraint("account_id", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    entity: Mapped[str] = mapped_column(String(20))  # contact | lead | message
+    entity_id: Mapped[int] = mapped_column(Integer)
+    op: Mapped[str] = mapped_column(String(10), default="upsert")  # upsert | delete
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

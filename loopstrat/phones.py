@@ -1,0 +1,108 @@
+"""Phone numbers: E.164 normalisation and where a number (or a ZIP) is in the world.
+
+Never guesses a number outside the North American Numbering Plan: Loopstrat texts NANP only.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import phonenumbers
+import zipcodes
+from phonenumbers import geocoder
+from phonenumbers import timezone as pn_timezone
+
+_US_STATES = {
+    "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA",
+    "Colorado": "CO", "Connecticut": "CT", "Delaware": "DE", "Florida": "FL", "Georgia": "GA",
+    "Hawaii": "HI", "Idaho": "ID", "Illinois": "IL", "Indiana": "IN", "Iowa": "IA",
+    "Kansas": "KS", "Kentucky": "KY", "Louisiana": "LA", "Maine": "ME", "Maryland": "MD",
+    "Massachusetts": "MA", "Michigan": "MI", "Minnesota": "MN", "Mississippi": "MS",
+    "Missouri": "MO", "Montana": "MT", "Nebraska": "NE", "Nevada": "NV", "New Hampshire": "NH",
+    "New Jersey": "NJ", "New Mexico": "NM", "New York": "NY", "North Carolina": "NC",
+    "North Dakota": "ND", "Ohio": "OH", "Oklahoma": "OK", "Oregon": "OR", "Pennsylvania": "PA",
+    "Rhode Island": "RI", "South Carolina": "SC", "South Dakota": "SD", "Tennessee": "TN",
+    "Texas": "TX", "Utah": "UT", "Vermont": "VT", "Virginia": "VA", "Washington": "WA",
+    "West Virginia": "WV", "Wisconsin": "WI", "Wyoming": "WY", "Washington D.C.": "DC",
+}  # fmt: skip
+_STATE_CODES = set(_US_STATES.values())
+NANP_COUNTRY_CODE = 1
+ZIP_RE = re.compile(r"^\d{5}$")
+
+
+class InvalidPhone(ValueError):
+    pass
+
+
+def normalise(raw: str) -> str:
+    """E.164 for any valid North American number (US, its territories, Canada)."""
+    try:
+        parsed = phonenumbers.parse(raw, "US")
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone("not a phone number") from None
+    if parsed.country_code != NANP_COUNTRY_CODE or not phonenumbers.is_valid_number(parsed):
+        raise InvalidPhone("not a valid North American phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_zip(raw: str | None) -> str | None:
+    if not raw:
+        return None
+    zip5 = raw.strip()[:5]
+    return zip5 if ZIP_RE.match(zip5) else None
+
+
+@lru_cache(maxsize=4096)
+def zip_place(zip5: str) -> tuple[str, str] | None:
+    """(state code, IANA zone) of a US ZIP, or None when unknown."""
+    matches = zipcodes.matching(zip5) if ZIP_RE.match(zip5) else []  # type: ignore[no-untyped-call]
+    for match in matches:
+        if match.get("timezone") and match.get("state"):
+            return match["state"], match["timezone"]
+    return None
+
+
+@lru_cache(maxsize=4096)
+def number_zones(e164: str) -> tuple[str, ...]:
+    zones = pn_timezone.time_zones_for_number(phonenumbers.parse(e164))
+    return tuple(z for z in zones if "/" in z)  # drops "Etc/Unknown"
+
+
+@lru_cache(maxsize=4096)
+def number_state(e164: str) -> str | None:
+    """The US state an area code belongs to, from libphonenumber's geocoding ("Miami, FL")."""
+    parsed = phonenumbers.parse(e164)
+    if phonenumbers.region_code_for_number(parsed) != "US":
+        return None
+    place = geocoder.description_for_number(parsed, "en")
+    if place in _US_STATES:
+        return _US_STATES[place]
+    tail = place.rsplit(", ", 1)[-1]
+    return tail if tail in _STATE_CODES else None
+
+
+def recipient_place(e164: str, zip5: str | None) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The zones a recipient may be in, and the states whose laws may apply to them.
+
+    Zones come from the ZIP when known, else from the number. States are both the ZIP's and
+    the area code's, because state telemarketing laws (Florida's FTSA, for one) presume a
+    resident from the area code even when the person lives elsewhere.
+    """
+    states: set[str] = set()
+    zones: tuple[str, ...] = ()
+    place = zip_place(zip5) if zip5 else None
+    if place:
+        states.add(place[0])
+        zones = (place[1],)
+    area_state = number_state(e164)
+    if area_state:
+        states.add(area_state)
+    if not zones:
+        zones = number_zones(e164)
+    return zones, frozenset(states)
+
+
+def mask(e164: str) -> str:
+    """For logs: never a whole number in clear."""
+    return f"***{e164[-4:]}" if len(e164) > 4 else "***"

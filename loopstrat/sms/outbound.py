@@ -1,0 +1,253 @@
+"""Exactly-once sending: one idempotency key, one text, however often a job runs.
+
+The key is claimed in the database before Twilio is called and settled after. A claim whose
+outcome is unknown (the worker died during the call, or Twilio timed out) is settled by asking
+Twilio's Messages list before anything is sent again. Never calls a gateway without a claim.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from loopstrat.clock import utcnow
+from loopstrat.compliance import Block, Decision, Defer
+from loopstrat.models import Message
+from loopstrat.sms.gateway import SentMessage, SmsError, SmsGateway
+
+log = logging.getLogger(__name__)
+
+# Longer than one Twilio call can take (timeout plus a little), shorter than the sweeper's
+# re-enqueue delay, so a live claim is never reconciled and a dead one is found in one sweep.
+CLAIM_LEASE = timedelta(seconds=60)
+SETTLED = frozenset(
+    {"accepted", "queued", "sending", "sent", "delivered", "undelivered", "failed", "read"}
+)
+FINAL_OPEN = frozenset({"cancelled"})
+
+
+@dataclass(frozen=True)
+class OutboundText:
+    key: str
+    account_id: int
+    contact_id: int | None
+    lead_id: int | None
+    kind: str
+    to: str
+    from_: str
+
+
+@dataclass(frozen=True)
+class Composed:
+    body: str
+    drafted_by: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened: sent | already | in_flight | blocked | deferred | rejected | retry."""
+
+    result: str
+    message_id: int | None = None
+    reason: str | None = None
+    until: datetime | None = None
+    error_code: int | None = None
+
+
+def send_once(
+    sessions: sessionmaker[Session],
+    gateway: SmsGateway,
+    status_callback: str,
+    text: OutboundText,
+    decide: Callable[[Session, datetime], Decision],
+    compose: Callable[[], Composed],
+) -> Outcome:
+    """Decide, draft, claim, send, settle. Safe to call any number of times for one key."""
+    with sessions() as session:
+        seen = _by_key(session, text.key)
+        early = _settle_earlier_attempt(session, gateway, seen)
+        if early is not None:
+            session.commit()
+            return early
+        now = utcnow()
+        decision = decide(session, now)
+        if isinstance(decision, Block | Defer):
+            return _record_decision(session, text, seen, decision)
+        session.commit()
+    composed = compose()
+    with sessions() as session:
+        claimed = _claim(session, text, seen, composed, utcnow())
+        if claimed is None:
+            return Outcome("in_flight")
+    return _call_gateway(sessions, gateway, status_callback, text, claimed, composed)
+
+
+def _by_key(session: Session, key: str) -> Message | None:
+    return session.scalar(select(Message).where(Message.idempotency_key == key))
+
+
+def _settle_earlier_attempt(
+    session: Session, gateway: SmsGateway, seen: Message | None
+) -> Outcome | None:
+    if seen is None or seen.status in ("deferred", "suppressed"):
+        return None
+    if seen.status == "failed":
+        return Outcome("rejected", seen.id, seen.reason, error_code=seen.error_code)
+    if seen.status in SETTLED:
+        return Outcome("already", seen.id)
+    if seen.status in FINAL_OPEN:
+        return Outcome("blocked", seen.id, reason=seen.reason)
+    assert seen.claimed_at is not None
+    if seen.status == "claimed" and utcnow() - seen.claimed_at < CLAIM_LEASE:
+        return Outcome("in_flight", seen.id)
+    try:
+        found = gateway.find_sent(
+            to=seen.to_phone, from_=seen.from_phone, body=seen.body, since=seen.claimed_at
+        )
+    except SmsError as exc:
+        return Outcome("retry", seen.id, reason=f"reconcile_{exc.outcome}")
+    if found is None:
+        log.info("reconcile message_id=%s result=not_sent", seen.id)
+        return None
+    log.info("reconcile message_id=%s result=found_sent", seen.id)
+    _mark_sent(seen, found, seen.claimed_at)
+    return Outcome("already", seen.id)
+
+
+def _record_decision(
+    session: Session, text: OutboundText, seen: Message | None, decision: Block | Defer
+) -> Outcome:
+    msg = seen or _new_row(text)
+    if isinstance(decision, Block):
+        msg.status, msg.reason, msg.scheduled_for = "suppressed", decision.reason, None
+        outcome = Outcome("blocked", reason=decision.reason)
+    else:
+        msg.status, msg.reason, msg.scheduled_for = "deferred", decision.reason, decision.until
+        outcome = Outcome("deferred", reason=decision.reason, until=decision.until)
+    session.add(msg)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()  # another worker recorded the same key first: theirs stands
+        return Outcome("in_flight")
+    return Outcome(outcome.result, msg.id, outcome.reason, outcome.until)
+
+
+def _new_row(text: OutboundText) -> Message:
+    return Message(
+        idempotency_key=text.key,
+        account_id=text.account_id,
+        contact_id=text.contact_id,
+        lead_id=text.lead_id,
+        direction="out",
+        kind=text.kind,
+        to_phone=text.to,
+        from_phone=text.from_,
+        body="",
+        status="new",
+    )
+
+
+def _claim(
+    session: Session,
+    text: OutboundText,
+    seen: Message | None,
+    composed: Composed,
+    now: datetime,
+) -> Message | None:
+    """Take the key for this attempt, or None if another worker took it first."""
+    fields = {
+        "status": "claimed",
+        "claimed_at": now,
+        "body": composed.body,
+        "drafted_by": composed.drafted_by,
+        "reason": None,
+        "scheduled_for": None,
+    }
+    if seen is None:
+        msg = _new_row(text)
+        for name, value in fields.items():
+            setattr(msg, name, value)
+        session.add(msg)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return None
+        return msg
+    # Compare-and-set on what we saw: of two workers that saw the same row, one wins.
+    swapped = session.execute(
+        update(Message)
+        .where(
+            Message.id == seen.id,
+            Message.status == seen.status,
+            _same_claim(seen.claimed_at),
+        )
+        .values(**fields)
+    )
+    session.commit()
+    if swapped.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.get(Message, seen.id, populate_existing=True)
+
+
+def _same_claim(claimed_at: datetime | None):  # type: ignore[no-untyped-def]
+    if claimed_at is None:
+        return Message.claimed_at.is_(None)
+    return Message.claimed_at == claimed_at
+
+
+def _call_gateway(
+    sessions: sessionmaker[Session],
+    gateway: SmsGateway,
+    status_callback: str,
+    text: OutboundText,
+    claimed: Message,
+    composed: Composed,
+) -> Outcome:
+    called_at = utcnow()
+    try:
+        sent = gateway.send(
+            to=text.to, from_=text.from_, body=composed.body, status_callback=status_callback
+        )
+    except SmsError as exc:
+        return _record_failure(sessions, claimed.id, exc)
+    with sessions() as session:
+        msg = session.get(Message, claimed.id)
+        assert msg is not None
+        _mark_sent(msg, sent, called_at)
+        session.commit()
+    return Outcome("sent", claimed.id)
+
+
+def _mark_sent(msg: Message, sent: SentMessage, called_at: datetime) -> None:
+    msg.twilio_sid = sent.sid
+    msg.status = sent.status if sent.status in SETTLED else "queued"
+    msg.segments = sent.segments
+    msg.price_cents = sent.price_cents
+    msg.sent_at = called_at
+
+
+def _record_failure(sessions: sessionmaker[Session], message_id: int, exc: SmsError) -> Outcome:
+    with sessions() as session:
+        msg = session.get(Message, message_id)
+        assert msg is not None
+        msg.error_code = exc.code
+        if exc.outcome == "rejected":
+            msg.status, msg.reason = "failed", f"twilio_{exc.code}"
+            outcome = Outcome("rejected", msg.id, msg.reason, error_code=exc.code)
+        elif exc.outcome == "not_sent":
+            msg.status, msg.reason = "deferred", "twilio_rate_limited"
+            outcome = Outcome("retry", msg.id, msg.reason, error_code=exc.code)
+        else:
+            msg.status, msg.reason = "unknown", str(exc)[:120]
+            outcome = Outcome("retry", msg.id, "outcome_unknown", error_code=exc.code)
+        session.commit()
+    log.warning("sms failure message_id=%s outcome=%s code=%s", message_id, exc.outcome, exc.code)
+    return outcome

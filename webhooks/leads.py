@@ -1,0 +1,122 @@
+"""POST /leads/<form_key>: a web form, Zapier or any API client posts a lead here.
+
+Verify, parse, store (commit), then enqueue; answer fast. Never texts from the request.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, redirect, render_template, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers.response import Response as BaseResponse
+
+from loopstrat import runtime
+from loopstrat.clock import utcnow
+from loopstrat.leads.intake import (
+    OUTBOX_KIND,
+    Evidence,
+    FormErrors,
+    LeadForm,
+    is_bot,
+    record_lead,
+)
+from loopstrat.models import Account
+from loopstrat.ratelimit import over_limit
+from workers.queues import enqueue_after_commit
+
+bp = Blueprint("leads", __name__)
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+JSON_TYPE = "application/json"
+
+
+@bp.post("/leads/<form_key>")
+def post_lead(form_key: str) -> BaseResponse | tuple[Response, int]:
+    rt = runtime.current()
+    mimetype = request.mimetype
+    if mimetype != JSON_TYPE and mimetype not in FORM_TYPES:
+        return _error(415, {"content_type": f"use {JSON_TYPE} or a form post"})
+    length = request.content_length
+    if length is not None and length > rt.settings.intake_max_body_bytes:
+        return _error(413, {"body": f"larger than {rt.settings.intake_max_body_bytes} bytes"})
+    with rt.sessions() as session:
+        account = session.scalar(select(Account).where(Account.form_key == form_key))
+    if account is None:
+        return _error(404, {"form_key": "no such form"})
+    wait_s = over_limit(
+        rt.redis,
+        {
+            f"key:{form_key}": rt.settings.intake_rate_per_key_per_min,
+            f"ip:{request.remote_addr}": rt.settings.intake_rate_per_ip_per_min,
+        },
+    )
+    if wait_s is not None:
+        response, status = _error(429, {"rate": "too many leads; try again shortly"})
+        response.headers["Retry-After"] = str(wait_s)
+        return response, status
+    fields = _fields()
+    if fields is None:
+        return _error(400, {"body": "is not a JSON object"})
+    if is_bot(fields):
+        return _accepted(account, None)  # look like success so the bot learns nothing
+    try:
+        form = LeadForm.parse(fields)
+    except FormErrors as exc:
+        return _error(400, exc.errors)
+    lead_id = _store(account, form, Evidence(request.remote_addr, request.user_agent.string))
+    enqueue_after_commit(rt, OUTBOX_KIND, str(lead_id))
+    return _accepted(account, lead_id)
+
+
+def _fields() -> dict[str, object] | None:
+    if request.mimetype == JSON_TYPE:
+        body = request.get_json(silent=True)
+        return body if isinstance(body, dict) else None
+    return dict(request.form.items())
+
+
+def _store(account: Account, form: LeadForm, evidence: Evidence) -> int:
+    rt = runtime.current()
+    for attempt in range(2):
+        with rt.sessions() as session:
+            acct = session.merge(account, load=False)
+            try:
+                lead, _created = record_lead(session, acct, form, evidence, utcnow())
+                session.commit()
+                return lead.id
+            except IntegrityError:
+                # A simultaneous post for the same new phone won the contact insert.
+                session.rollback()
+                if attempt:
+                    raise
+    raise AssertionError("unreachable")
+
+
+def _wants_json() -> bool:
+    if request.mimetype == JSON_TYPE:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _accepted(account: Account, lead_id: int | None) -> BaseResponse | tuple[Response, int]:
+    if _wants_json():
+        return jsonify({"status": "accepted", "lead_id": lead_id}), 202
+    if account.thank_you_url:
+        return redirect(account.thank_you_url, code=303)
+    return redirect(f"/leads/{account.form_key}/thanks", code=303)
+
+
+def _error(status: int, errors: dict[str, str]) -> tuple[Response, int]:
+    if _wants_json() or status in (413, 415):
+        return jsonify({"errors": errors}), status
+    html = render_template("intake/error.html", errors=errors, status=status)
+    return Response(html, status=status, mimetype="text/html"), status
+
+
+@bp.get("/leads/<form_key>/thanks")
+def thanks(form_key: str) -> str:
+    rt = runtime.current()
+    with rt.sessions() as session:
+        account = session.scalar(select(Account).where(Account.form_key == form_key))
+    return render_template("intake/thanks.html", business=account.name if account else None)

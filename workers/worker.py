@@ -1,0 +1,19 @@
+"""The RQ worker class Loopstrat runs: in-process jobs, and tolerant of fakeredis."""
+
+from __future__ import annotations
+
+from redis import Redis
+from rq import SimpleWorker
+
+
+class LoopstratWorker(SimpleWorker):
+    """SimpleWorker: jobs are short and I/O-bound and a fork per job would cost more than the
+    job itself; a job that dies with its worker is found by the scheduler's outbox sweep."""
+
+    def _set_ip_address(self, connection: Redis) -> None:
+        try:
+            super()._set_ip_address(connection)
+        except ValueError:
+            # fakeredis's TCP server (the `make run` Redis when redis-server is absent) answers
+            # CLIENT INFO with "addr=('127.0.0.1', 5000)", which redis-py cannot parse.
+            self.ip_address = "unknown"
