@@ -28,6 +28,7 @@ from loopstrat.config import Settings
 from loopstrat.db import Base, make_engine
 from loopstrat.migrate import upgrade
 from loopstrat.models import Account
+from tests.claude_api import claude  # noqa: F401 - fixture
 from tests.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from workers.queues import CRM_QUEUE, DEFAULT_QUEUE, queue
 from workers.worker import LoopstratWorker
