@@ -39,14 +39,25 @@ def run_dev(rt: Runtime) -> int:
         upgrade(rt.settings.database_url)
         account = demo_account(rt)
         print_welcome(rt, account)
-        procs = ["web", "worker", "scheduler"]
-        return subprocess.call([sys.executable, "-m", "honcho", "start", *procs])  # noqa: S603
+        procs = ["web", "worker", "crm", "scheduler"]
+        return subprocess.call(  # noqa: S603
+            [sys.executable, "-m", "honcho", "start", *procs], env=procfile_env()
+        )
     except KeyboardInterrupt:
         return 0
     finally:
         if redis_proc is not None:
             redis_proc.terminate()
             redis_proc.wait(timeout=10)
+
+
+def procfile_env() -> dict[str, str]:
+    """The Procfile names `gunicorn` and `loopstrat` bare, as a deploy's PATH has them; under
+    `make run` they live in the virtualenv, which is not on the caller's PATH."""
+    env = dict(os.environ)
+    venv_bin = os.path.dirname(sys.executable)
+    env["PATH"] = os.pathsep.join([venv_bin, env.get("PATH", "")])
+    return env
 
 
 def ensure_redis(url: str) -> subprocess.Popen[bytes] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +50,7 @@ class ClaudeStandIn:
     server: HTTPServer
     script: list[tuple[int, dict[str, Any], float]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    while_drafting: Callable[[], None] | None = None  # runs while the model "thinks"
 
     def reply(self, text: str, *, stop_reason: str = "end_turn", delay_s: float = 0.0) -> None:
         self.script.append((200, message_payload(text, stop_reason), delay_s))
@@ -60,6 +61,8 @@ class ClaudeStandIn:
     def _answer(self, request: Request) -> Response:
         self.requests.append(json.loads(request.get_data()))
         status, payload, delay_s = self.script[0] if len(self.script) == 1 else self.script.pop(0)
+        if self.while_drafting is not None:
+            self.while_drafting()
         if delay_s:
             time.sleep(delay_s)  # the model being slow, not the test waiting for work
         return Response(json.dumps(payload), status=status, content_type="application/json")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from loopstrat.clock import utcnow
 from loopstrat.drafting.checks import draft_problems
 from loopstrat.drafting.profile import BusinessProfile
-from loopstrat.models import Message
+from loopstrat.models import Contact, Message
 from tests.claude_api import MODEL
 from tests.test_speed_to_lead import post_lead
 
@@ -134,3 +135,21 @@ def test_without_an_api_key_the_template_drafts_and_no_model_is_called(
     post_lead(client, account)
     worker()
     assert sent_reply(db).drafted_by == "template"
+
+
+def test_an_opt_out_that_arrives_while_claude_drafts_stops_the_send(
+    client, account, claude, rt, twilio, worker, clock, db
+):
+    def opt_out_meanwhile() -> None:
+        with rt.sessions() as session:
+            contact = session.scalars(select(Contact)).one()
+            contact.opted_out_at = utcnow()
+            session.commit()
+
+    claude.reply(GOOD_DRAFT)
+    claude.while_drafting = opt_out_meanwhile
+    post_lead(client, account)
+    worker()
+    assert twilio.create_calls == 0
+    row = sent_reply(db)
+    assert (row.status, row.reason) == ("suppressed", "opted_out")

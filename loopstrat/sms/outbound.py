@@ -82,7 +82,13 @@ def send_once(
         session.commit()
     composed = compose()
     with sessions() as session:
-        claimed = _claim(session, text, seen, composed, utcnow())
+        # Drafting can take seconds: a STOP, a cancelled plan or the evening may have come
+        # meanwhile, so decide again right before the claim.
+        now = utcnow()
+        decision = decide(session, now)
+        if isinstance(decision, Block | Defer):
+            return _record_decision(session, text, seen, decision)
+        claimed = _claim(session, text, seen, composed, now)
         if claimed is None:
             return Outcome("in_flight")
     return _call_gateway(sessions, gateway, status_callback, text, claimed, composed)
@@ -123,20 +129,34 @@ def _settle_earlier_attempt(
 def _record_decision(
     session: Session, text: OutboundText, seen: Message | None, decision: Block | Defer
 ) -> Outcome:
-    msg = seen or _new_row(text)
+    values: dict[str, object]
     if isinstance(decision, Block):
-        msg.status, msg.reason, msg.scheduled_for = "suppressed", decision.reason, None
-        outcome = Outcome("blocked", reason=decision.reason)
+        values = {"status": "suppressed", "reason": decision.reason, "scheduled_for": None}
+        result, until = "blocked", None
     else:
-        msg.status, msg.reason, msg.scheduled_for = "deferred", decision.reason, decision.until
-        outcome = Outcome("deferred", reason=decision.reason, until=decision.until)
-    session.add(msg)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()  # another worker recorded the same key first: theirs stands
+        values = {"status": "deferred", "reason": decision.reason, "scheduled_for": decision.until}
+        result, until = "deferred", decision.until
+    if seen is None:
+        msg = _new_row(text)
+        for name, value in values.items():
+            setattr(msg, name, value)
+        session.add(msg)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()  # another worker recorded the same key first: theirs stands
+            return Outcome("in_flight")
+        return Outcome(result, msg.id, decision.reason, until)
+    # Compare-and-set, as in _claim: never overwrite a claim another worker made meanwhile.
+    swapped = session.execute(
+        update(Message)
+        .where(Message.id == seen.id, Message.status == seen.status, _same_claim(seen.claimed_at))
+        .values(**values)
+    )
+    session.commit()
+    if swapped.rowcount != 1:  # type: ignore[attr-defined]
         return Outcome("in_flight")
-    return Outcome(outcome.result, msg.id, outcome.reason, outcome.until)
+    return Outcome(result, seen.id, decision.reason, until)
 
 
 def _new_row(text: OutboundText) -> Message:
