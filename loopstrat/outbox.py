@@ -19,6 +19,7 @@ from loopstrat.models import Outbox
 REENQUEUE_AFTER = timedelta(seconds=120)
 RETRY_BACKOFF_S = (5, 15, 60, 180, 600)
 MAX_ATTEMPTS = len(RETRY_BACKOFF_S) + 1
+SETTLE_EXTRA_ATTEMPTS = 12  # two more hours of asking Twilio what became of an unknown send
 
 
 def schedule(
@@ -68,17 +69,24 @@ def postpone(session: Session, kind: str, ref_id: str, until: datetime) -> None:
     )
 
 
-def retry_later(session: Session, kind: str, ref_id: str, error: str) -> bool:
-    """Back off and try again; False (and the row given up) once attempts run out."""
+def retry_later(
+    session: Session, kind: str, ref_id: str, error: str, *, settling: bool = False
+) -> bool:
+    """Back off and try again; False (and the row given up) once attempts run out.
+
+    `settling`: the last attempt's outcome is unknown (Twilio may have the text). Giving up
+    then would leave a text we may have sent unrecorded, so such a row keeps checking longer.
+    """
     row = find(session, kind, ref_id)
     if row is None:
         return False
     row.attempts += 1
     row.last_error = error[:300]
-    if row.attempts >= MAX_ATTEMPTS:
+    if row.attempts >= MAX_ATTEMPTS + (SETTLE_EXTRA_ATTEMPTS if settling else 0):
         row.state, row.reason = "failed", "attempts_exhausted"
         return False
-    row.due_at = utcnow() + timedelta(seconds=RETRY_BACKOFF_S[row.attempts - 1])
+    backoff_s = RETRY_BACKOFF_S[min(row.attempts, len(RETRY_BACKOFF_S)) - 1]
+    row.due_at = utcnow() + timedelta(seconds=backoff_s)
     row.enqueued_at = None
     return True
 

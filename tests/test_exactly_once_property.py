@@ -1,5 +1,6 @@
 """Property: whatever the interleaving of duplicate posts, re-enqueued jobs, worker runs,
-scheduler ticks, clock jumps and Twilio failures, each lead is texted exactly once."""
+scheduler ticks, clock jumps and Twilio failures, no lead is texted twice, every text Twilio
+accepted is on record, and a lead goes untexted only when its attempts truly ran out."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from loopstrat.models import Lead, Message
+from loopstrat.models import Lead, Message, Outbox
 from tests.conftest import DAYTIME, _empty_tables, make_account
 from tests.test_speed_to_lead import LEAD
 from tests.twilio_api import FakeTwilio
@@ -88,10 +89,20 @@ def assert_each_lead_texted_once(rt, twilio: FakeTwilio) -> None:
     with rt.sessions() as session:
         leads = session.scalars(select(Lead)).all()
         messages = session.scalars(select(Message).where(Message.direction == "out")).all()
+        outbox_rows = {row.ref_id: row for row in session.scalars(select(Outbox))}
     by_lead = {m.lead_id: m for m in messages}
     assert len(by_lead) == len(messages), "two first replies for one lead"
-    assert len(twilio.created) == len(leads), "Twilio got a different number of texts than leads"
-    sids = {m["sid"] for m in twilio.created}
+    accepted = [m["sid"] for m in twilio.created]
+    assert len(accepted) <= len(leads), "Twilio got more texts than there are leads"
+    assert set(accepted) == {m.twilio_sid for m in messages if m.twilio_sid}, (
+        "a text Twilio accepted is not on record, or a recorded sid is not Twilio's"
+    )
     for lead in leads:
-        assert lead.response_state == "responded"
-        assert by_lead[lead.id].twilio_sid in sids
+        if lead.response_state == "responded":
+            assert by_lead[lead.id].twilio_sid in accepted
+        else:
+            # Only a run of Twilio failures longer than the retry schedule leaves a lead
+            # untexted, and then it says so.
+            assert lead.response_state == "failed"
+            assert outbox_rows[str(lead.id)].reason == "attempts_exhausted"
+            assert by_lead[lead.id].twilio_sid is None

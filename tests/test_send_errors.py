@@ -77,3 +77,21 @@ def test_a_send_that_keeps_failing_gives_up_after_its_attempts(
     assert twilio.create_calls == 6
     assert db.get(Lead, lead_id).response_state == "failed"
     assert db.scalars(select(Outbox)).one().state == "failed"
+
+
+def test_an_unknown_outcome_on_the_last_attempt_is_still_reconciled(
+    client, account, rt, twilio, worker, clock, db
+):
+    for _ in range(5):
+        twilio.fail_next(429, 20429)
+    twilio.time_out_next(after_accepting=True)  # the sixth and last try: Twilio took it
+    lead_id = post_lead(client, account).get_json()["lead_id"]
+    worker()
+    for _ in range(8):
+        clock.shift(timedelta(minutes=11))
+        dispatch_due(rt)
+        worker()
+    assert len(twilio.created) == 1
+    assert twilio.create_calls == 6
+    assert reply_row(db).twilio_sid == twilio.created[0]["sid"]
+    assert db.get(Lead, lead_id).response_state == "responded"

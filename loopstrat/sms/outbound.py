@@ -30,6 +30,8 @@ SETTLED = frozenset(
     {"accepted", "queued", "sending", "sent", "delivered", "undelivered", "failed", "read"}
 )
 FINAL_OPEN = frozenset({"cancelled"})
+UNKNOWN_REASON = "outcome_unknown"
+RECONCILE_PREFIX = "reconcile_"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,14 @@ class Outcome:
     reason: str | None = None
     until: datetime | None = None
     error_code: int | None = None
+
+    @property
+    def unsettled(self) -> bool:
+        """A retry whose text Twilio may already have: it must be reconciled, not dropped."""
+        reason = self.reason or ""
+        return self.result == "retry" and (
+            reason == UNKNOWN_REASON or reason.startswith(RECONCILE_PREFIX)
+        )
 
 
 def send_once(
@@ -117,7 +127,7 @@ def _settle_earlier_attempt(
             to=seen.to_phone, from_=seen.from_phone, body=seen.body, since=seen.claimed_at
         )
     except SmsError as exc:
-        return Outcome("retry", seen.id, reason=f"reconcile_{exc.outcome}")
+        return Outcome("retry", seen.id, reason=f"{RECONCILE_PREFIX}{exc.outcome}")
     if found is None:
         log.info("reconcile message_id=%s result=not_sent", seen.id)
         return None
@@ -136,6 +146,35 @@ def _record_decision(
     else:
         values = {"status": "deferred", "reason": decision.reason, "scheduled_for": decision.until}
         result, until = "deferred", decision.until
+    msg = _write_row(session, text, seen, values)
+    if msg is None:
+        return Outcome("in_flight")  # another worker wrote the same key first: theirs stands
+    return Outcome(result, msg.id, decision.reason, until)
+
+
+def _claim(
+    session: Session,
+    text: OutboundText,
+    seen: Message | None,
+    composed: Composed,
+    now: datetime,
+) -> Message | None:
+    """Take the key for this attempt, or None if another worker took it first."""
+    fields: dict[str, object] = {
+        "status": "claimed",
+        "claimed_at": now,
+        "body": composed.body,
+        "drafted_by": composed.drafted_by,
+        "reason": None,
+        "scheduled_for": None,
+    }
+    return _write_row(session, text, seen, fields)
+
+
+def _write_row(
+    session: Session, text: OutboundText, seen: Message | None, values: dict[str, object]
+) -> Message | None:
+    """Insert the key's row, or compare-and-set the row we saw; None if another worker won."""
     if seen is None:
         msg = _new_row(text)
         for name, value in values.items():
@@ -144,19 +183,23 @@ def _record_decision(
         try:
             session.commit()
         except IntegrityError:
-            session.rollback()  # another worker recorded the same key first: theirs stands
-            return Outcome("in_flight")
-        return Outcome(result, msg.id, decision.reason, until)
-    # Compare-and-set, as in _claim: never overwrite a claim another worker made meanwhile.
+            session.rollback()
+            return None
+        return msg
+    # Of two workers that saw the same row, exactly one changes it.
     swapped = session.execute(
         update(Message)
-        .where(Message.id == seen.id, Message.status == seen.status, _same_claim(seen.claimed_at))
+        .where(
+            Message.id == seen.id,
+            Message.status == seen.status,
+            _same_claim(seen.claimed_at),
+        )
         .values(**values)
     )
     session.commit()
     if swapped.rowcount != 1:  # type: ignore[attr-defined]
-        return Outcome("in_flight")
-    return Outcome(result, seen.id, decision.reason, until)
+        return None
+    return session.get(Message, seen.id, populate_existing=True)
 
 
 def _new_row(text: OutboundText) -> Message:
@@ -172,49 +215,6 @@ def _new_row(text: OutboundText) -> Message:
         body="",
         status="new",
     )
-
-
-def _claim(
-    session: Session,
-    text: OutboundText,
-    seen: Message | None,
-    composed: Composed,
-    now: datetime,
-) -> Message | None:
-    """Take the key for this attempt, or None if another worker took it first."""
-    fields = {
-        "status": "claimed",
-        "claimed_at": now,
-        "body": composed.body,
-        "drafted_by": composed.drafted_by,
-        "reason": None,
-        "scheduled_for": None,
-    }
-    if seen is None:
-        msg = _new_row(text)
-        for name, value in fields.items():
-            setattr(msg, name, value)
-        session.add(msg)
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()
-            return None
-        return msg
-    # Compare-and-set on what we saw: of two workers that saw the same row, one wins.
-    swapped = session.execute(
-        update(Message)
-        .where(
-            Message.id == seen.id,
-            Message.status == seen.status,
-            _same_claim(seen.claimed_at),
-        )
-        .values(**fields)
-    )
-    session.commit()
-    if swapped.rowcount != 1:  # type: ignore[attr-defined]
-        return None
-    return session.get(Message, seen.id, populate_existing=True)
 
 
 def _same_claim(claimed_at: datetime | None):  # type: ignore[no-untyped-def]
@@ -267,7 +267,7 @@ def _record_failure(sessions: sessionmaker[Session], message_id: int, exc: SmsEr
             outcome = Outcome("retry", msg.id, msg.reason, error_code=exc.code)
         else:
             msg.status, msg.reason = "unknown", str(exc)[:120]
-            outcome = Outcome("retry", msg.id, "outcome_unknown", error_code=exc.code)
+            outcome = Outcome("retry", msg.id, UNKNOWN_REASON, error_code=exc.code)
         session.commit()
     log.warning("sms failure message_id=%s outcome=%s code=%s", message_id, exc.outcome, exc.code)
     return outcome
