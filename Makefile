@@ -34,6 +34,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/speed_to_lead.py
+	$(BIN)/python bench/airtable_sync.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

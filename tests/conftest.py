@@ -28,9 +28,11 @@ from loopstrat.config import Settings
 from loopstrat.db import Base, make_engine
 from loopstrat.migrate import upgrade
 from loopstrat.models import Account
+from tests.airtable_api import FakeAirtable
 from tests.claude_api import claude  # noqa: F401 - fixture
 from tests.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from workers.queues import CRM_QUEUE, DEFAULT_QUEUE, queue
+from workers.scheduler import dispatch_due
 from workers.worker import LoopstratWorker
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -124,12 +126,16 @@ def twilio() -> Iterator[FakeTwilio]:
 
 @pytest.fixture
 def worker(rt: runtime.Runtime) -> Any:
-    """Drain the real RQ queues in this process, as `loopstrat worker --burst` would."""
+    """Dispatch due outbox rows and drain the real RQ queues in this process, as the
+    scheduler and `loopstrat worker --burst` would."""
 
     def drain() -> None:
         current = runtime.current()
         queues = [queue(current, DEFAULT_QUEUE), queue(current, CRM_QUEUE)]
-        LoopstratWorker(queues, connection=current.redis).work(burst=True, with_scheduler=False)
+        for _ in range(20):  # a job may make more work due now: dispatch and run that too
+            if not dispatch_due(current) and not any(q.count for q in queues):
+                return
+            LoopstratWorker(queues, connection=current.redis).work(burst=True, with_scheduler=False)
 
     return drain
 
@@ -170,3 +176,9 @@ def clock() -> Iterator[time_machine.Coordinates]:
 @pytest.fixture
 def redis_conn(rt: runtime.Runtime) -> redis.Redis:
     return rt.redis
+
+
+@pytest.fixture
+def airtable(twilio: FakeTwilio) -> FakeAirtable:
+    """Airtable's API on the same `responses` mock as Twilio (a nested mock would not see it)."""
+    return FakeAirtable(twilio.mock).install()

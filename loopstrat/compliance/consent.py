@@ -8,14 +8,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session
 
 from loopstrat.compliance.gates import Recipient
+from loopstrat.crm.journal import note_change
 from loopstrat.models import Account, ConsentEvent, Contact, Enrollment, Message
 from loopstrat.phones import recipient_place
 
 PENDING_OUT = ("deferred", "draft", "new")
+# The one text an opt-out still owes the person; a second STOP must not cancel it mid-retry.
+OPT_OUT_CONFIRM_KIND = "opt_out_confirm"
+
+
+def pending_texts_to(contact: Contact) -> tuple[ColumnElement[bool], ...]:
+    """The conditions naming every unsent text to the contact that an opt-out stops."""
+    return (
+        Message.account_id == contact.account_id,
+        Message.contact_id == contact.id,
+        Message.direction == "out",
+        Message.status.in_(PENDING_OUT),
+        Message.kind != OPT_OUT_CONFIRM_KIND,
+    )
 
 
 def record_opt_out(
@@ -34,6 +48,7 @@ def record_opt_out(
         )
     )
     cancel_pending_texts(session, contact, reason="opted_out")
+    note_change(session, contact.account_id, "contact", contact.id)
 
 
 def record_opt_in(
@@ -50,17 +65,13 @@ def record_opt_in(
             created_at=now,
         )
     )
+    note_change(session, contact.account_id, "contact", contact.id)
 
 
 def cancel_pending_texts(session: Session, contact: Contact, *, reason: str) -> None:
     session.execute(
         update(Message)
-        .where(
-            Message.account_id == contact.account_id,
-            Message.contact_id == contact.id,
-            Message.direction == "out",
-            Message.status.in_(PENDING_OUT),
-        )
+        .where(*pending_texts_to(contact))
         .values(status="cancelled", reason=reason, scheduled_for=None)
     )
     session.execute(

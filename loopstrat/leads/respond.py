@@ -11,6 +11,7 @@ from loopstrat import outbox
 from loopstrat.clock import utcnow
 from loopstrat.compliance import REPLY, Decision, may_text
 from loopstrat.compliance.consent import recipient_of, record_opt_out
+from loopstrat.crm.journal import note_change
 from loopstrat.drafting.drafter import draft_first_reply
 from loopstrat.drafting.profile import BusinessProfile, Inquiry
 from loopstrat.models import Account, Contact, Lead, Message
@@ -118,6 +119,10 @@ def record_outcome(rt: Runtime, lead_id: int, outcome: Outcome) -> None:
                     session, contact, source="carrier", evidence="Twilio 21610", now=utcnow()
                 )
         elif outcome.result == "retry":
-            if not outbox.retry_later(session, OUTBOX_KIND, ref, outcome.reason or ""):
+            reason, settling = outcome.reason or "", outcome.unsettled
+            if not outbox.retry_later(session, OUTBOX_KIND, ref, reason, settling=settling):
                 lead.response_state = "failed"
+        note_change(session, lead.account_id, "lead", lead.id)
+        if outcome.message_id is not None:
+            note_change(session, lead.account_id, "message", outcome.message_id)
         session.commit()

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loopstrat.compliance.consent import record_opt_out
+from loopstrat.crm.journal import note_change
 from loopstrat.models import Contact, Message
 from loopstrat.sms.gateway import ERROR_UNSUBSCRIBED
 
@@ -36,12 +37,15 @@ def apply_status(
     msg = session.scalar(select(Message).where(Message.twilio_sid == sid))
     if msg is None or status not in STATUS_RANK:
         return None
+    before = (msg.status, msg.error_code)
     if STATUS_RANK[status] > STATUS_RANK.get(msg.status, 0):
         msg.status = status
         if status == "delivered":
             msg.delivered_at = now
     if error_code is not None and msg.error_code is None:
         msg.error_code = error_code
+    if (msg.status, msg.error_code) != before:  # a replayed callback changes nothing
+        note_change(session, msg.account_id, "message", msg.id)
     if error_code == ERROR_UNSUBSCRIBED and msg.contact_id is not None:
         contact = session.get(Contact, msg.contact_id)
         if contact is not None and contact.opted_out_at is None:

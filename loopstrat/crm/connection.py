@@ -1,0 +1,105 @@
+"""Per-account Airtable settings: the token (Fernet-encrypted at rest), the base and table names.
+
+Owns reading and writing Account.airtable_*. Must never log a token or show one in full.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from loopstrat import outbox
+from loopstrat.config import Settings
+from loopstrat.models import Account, CrmChange
+
+TABLE_KINDS = ("contacts", "leads", "messages")
+DEFAULT_TABLES = {"contacts": "Contacts", "leads": "Leads", "messages": "Messages"}
+BASE_ID_RE = re.compile(r"^app[A-Za-z0-9]{14}$")
+SYNC_KIND = "crm_sync"
+
+
+class AirtableSettingsError(ValueError):
+    """The settings given cannot work; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class AirtableConnection:
+    """What the sync needs for one account; the token only in memory, never in a repr."""
+
+    account_id: int
+    base_id: str
+    tables: dict[str, str]
+    token: str = field(repr=False)
+
+
+def encrypt_token(settings: Settings, token: str) -> str:
+    return Fernet(settings.fernet_key).encrypt(token.encode()).decode()
+
+
+def decrypt_token(settings: Settings, encrypted: str) -> str:
+    try:
+        return Fernet(settings.fernet_key).decrypt(encrypted.encode()).decode()
+    except InvalidToken:
+        raise AirtableSettingsError(
+            "the stored Airtable token cannot be decrypted (ENCRYPTION_KEY changed?): "
+            "run `loopstrat airtable connect` again"
+        ) from None
+
+
+def masked(token: str) -> str:
+    """Enough to recognise a token, never enough to use it."""
+    return f"{token[:3]}…{token[-4:]}" if len(token) > 12 else "…"
+
+
+def is_connected(account: Account) -> bool:
+    return bool(account.airtable_token_encrypted and account.airtable_base_id)
+
+
+def table_names(account: Account) -> dict[str, str]:
+    return {**DEFAULT_TABLES, **(account.airtable_tables or {})}
+
+
+def connection_of(settings: Settings, account: Account) -> AirtableConnection | None:
+    if not is_connected(account):
+        return None
+    assert account.airtable_token_encrypted and account.airtable_base_id
+    return AirtableConnection(
+        account_id=account.id,
+        base_id=account.airtable_base_id,
+        tables=table_names(account),
+        token=decrypt_token(settings, account.airtable_token_encrypted),
+    )
+
+
+def validate(token: str, base_id: str, tables: dict[str, str]) -> None:
+    if not token or any(c.isspace() for c in token):
+        raise AirtableSettingsError("the token is empty or contains spaces")
+    if not BASE_ID_RE.match(base_id):
+        raise AirtableSettingsError(f"--base {base_id!r} is not a base id like appXXXXXXXXXXXXXX")
+    for kind, name in tables.items():
+        if kind not in TABLE_KINDS or not name.strip():
+            raise AirtableSettingsError(f"table name for {kind} must not be empty")
+
+
+def save(
+    settings: Settings, account: Account, token: str, base_id: str, tables: dict[str, str]
+) -> None:
+    """Store checked settings; the caller commits."""
+    validate(token, base_id, tables)
+    account.airtable_token_encrypted = encrypt_token(settings, token)
+    account.airtable_base_id = base_id
+    account.airtable_tables = {k: tables.get(k, DEFAULT_TABLES[k]) for k in TABLE_KINDS}
+
+
+def forget(session: Session, account: Account) -> int:
+    """Turn the sync off: drop the token, the waiting changes and the pending sync."""
+    account.airtable_token_encrypted = None
+    account.airtable_base_id = None
+    account.airtable_tables = None
+    dropped = session.execute(delete(CrmChange).where(CrmChange.account_id == account.id))
+    outbox.finish(session, SYNC_KIND, str(account.id), state="cancelled", reason="disconnected")
+    return int(dropped.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,111 @@
+"""Sync health per account (last success, last error, records waiting) and the one alert per
+failure streak. A streak is alerted once, after an hour; a success ends the streak.
+
+Never raises into the sync: a failed alert is logged and tried again on the next failure.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from loopstrat.compliance import Allow, Block, Decision
+from loopstrat.crm.journal import waiting
+from loopstrat.models import Account, CrmSyncState
+from loopstrat.runtime import Runtime
+from loopstrat.sms.outbound import Composed, OutboundText, send_once
+
+log = logging.getLogger(__name__)
+
+ALERT_AFTER = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class SyncHealth:
+    """What the dashboard shows."""
+
+    last_success_at: datetime | None
+    last_error: str | None
+    last_error_at: datetime | None
+    failing_since: datetime | None
+    waiting: int
+
+
+def _state(session: Session, account_id: int) -> CrmSyncState:
+    state = session.get(CrmSyncState, account_id)
+    if state is None:
+        state = CrmSyncState(account_id=account_id)
+        session.add(state)
+    return state
+
+
+def sync_health(session: Session, account_id: int) -> SyncHealth:
+    state = session.get(CrmSyncState, account_id)
+    return SyncHealth(
+        last_success_at=state.last_success_at if state else None,
+        last_error=state.last_error if state else None,
+        last_error_at=state.last_error_at if state else None,
+        failing_since=state.failing_since if state else None,
+        waiting=waiting(session, account_id),
+    )
+
+
+def record_success(session: Session, account_id: int, now: datetime) -> None:
+    state = _state(session, account_id)
+    state.last_success_at = now
+    state.failing_since = None
+    state.failure_alerted_at = None
+
+
+def record_failure(session: Session, account_id: int, error: str, now: datetime) -> datetime | None:
+    """Note the error; the streak's start if this failure is the one to alert about."""
+    state = _state(session, account_id)
+    state.last_error, state.last_error_at = error[:1000], now
+    state.failing_since = state.failing_since or now
+    if state.failure_alerted_at is None and now - state.failing_since >= ALERT_AFTER:
+        state.failure_alerted_at = now
+        return state.failing_since
+    return None
+
+
+def alert_key(account_id: int, failing_since: datetime) -> str:
+    """One key per streak: a re-run job never texts the contractor twice about it."""
+    return f"crm-failing-{account_id}-{int(failing_since.timestamp())}"
+
+
+def alert_failing(rt: Runtime, account_id: int, failing_since: datetime, error: str) -> None:
+    from loopstrat.leads.respond import status_callback_url
+
+    with rt.sessions() as session:
+        account = session.get(Account, account_id)
+        if account is None or not account.alert_phone:
+            log.info("crm alert skipped account_id=%s reason=no_alert_phone", account_id)
+            return
+        to, from_ = account.alert_phone, account.twilio_number
+    text = OutboundText(
+        key=alert_key(account_id, failing_since),
+        account_id=account_id,
+        contact_id=None,
+        lead_id=None,
+        kind="alert",
+        to=to,
+        from_=from_,
+    )
+
+    def decide(session: Session, _now: datetime) -> Decision:
+        acct = session.get(Account, account_id)
+        return Allow() if acct is not None and acct.is_active else Block("account_inactive")
+
+    def compose() -> Composed:
+        # The contractor's own phone: name the problem, never the token.
+        body = (
+            "Loopstrat: your Airtable sync has failed for over an hour "
+            f"({error[:80]}). Texts to leads are not affected; records wait until it is fixed."
+        )
+        return Composed(body, "template")
+
+    outcome = send_once(rt.sessions, rt.sms, status_callback_url(rt), text, decide, compose)
+    log.warning("crm sync failing alert account_id=%s result=%s", account_id, outcome.result)
