@@ -11,6 +11,9 @@ import click
 from loopstrat import runtime
 from loopstrat.accounts import AccountSpec, create_account
 from loopstrat.config import ConfigError, load_dotenv_file, load_settings
+from loopstrat.contacts_cli import contact
+from loopstrat.conversations import cli as conversation_cli
+from loopstrat.crm.cli import airtable
 from loopstrat.logs import setup_logging
 
 
@@ -79,14 +82,23 @@ def create_account_cmd(
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Drain the queues, then exit.")
-def worker(burst: bool) -> None:
-    """Run jobs from the texts queue (and crm, when syncing is on)."""
-    from workers.queues import CRM_QUEUE, DEFAULT_QUEUE, queue
+@click.option(
+    "--queue",
+    "-q",
+    "queue_names",
+    multiple=True,
+    type=click.Choice(["texts", "crm"]),
+    help="Queue to work (repeatable; default: texts). Run crm in its own process.",
+)
+def worker(burst: bool, queue_names: tuple[str, ...]) -> None:
+    """Run jobs from the texts queue, or the ones named with --queue."""
+    from workers.queues import DEFAULT_QUEUE, queue
     from workers.worker import LoopstratWorker
 
     rt = _runtime()
     click.echo(rt.settings.banner(), err=True)
-    queues = [queue(rt, DEFAULT_QUEUE), queue(rt, CRM_QUEUE)]
+    # The crm queue gets its own process: an Airtable pause must never delay a text.
+    queues = [queue(rt, name) for name in (queue_names or (DEFAULT_QUEUE,))]
     LoopstratWorker(queues, connection=rt.redis).work(burst=burst, with_scheduler=False)
 
 
@@ -106,3 +118,11 @@ def dev() -> None:
     from loopstrat.devrun import run_dev
 
     sys.exit(run_dev(_runtime()))
+
+
+main.add_command(airtable)
+main.add_command(contact)
+main.add_command(conversation_cli.reply)
+main.add_command(conversation_cli.handback)
+main.add_command(conversation_cli.show_conversation)
+main.add_command(conversation_cli.conversation_settings)

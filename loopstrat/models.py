@@ -61,6 +61,8 @@ class Account(Base):
     alert_dnd_start: Mapped[str | None] = mapped_column(String(5))  # "22:00", account's zone
     alert_dnd_end: Mapped[str | None] = mapped_column(String(5))
     advanced_opt_out: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The person named in the holding text ("Mike from Acme will text you shortly").
+    owner_name: Mapped[str | None] = mapped_column(String(60))
     frequency_cap_24h: Mapped[int] = mapped_column(Integer, default=3)
     airtable_token_encrypted: Mapped[str | None] = mapped_column(Text)
     airtable_base_id: Mapped[str | None] = mapped_column(String(40))
@@ -107,7 +109,10 @@ class ConsentEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    # NULL once the contact is deleted (loopstrat.contacts): the evidence outlives the contact,
+    # and `phone` (set then) keeps it attributable.
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(30))  # inquiry | marketing | opt_out | opt_in
     source: Mapped[str] = mapped_column(String(30))  # web_form | api | sms | dashboard | cli
     text_shown: Mapped[str | None] = mapped_column(Text)
@@ -144,6 +149,8 @@ class Lead(Base):
     ai_turns: Mapped[int] = mapped_column(Integer, default=0)
     handoff_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     handoff_reason: Mapped[str | None] = mapped_column(String(60))
+    # How many hand-offs so far: the n in each hand-off's idempotency keys.
+    handoffs: Mapped[int] = mapped_column(Integer, default=0)
     last_inbound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_human_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

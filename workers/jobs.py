@@ -3,9 +3,33 @@
 from __future__ import annotations
 
 from loopstrat import runtime
+from loopstrat.conversations import ai_turn, handle, handoff, texts
+from loopstrat.crm.sync import sync_account
 from loopstrat.leads.respond import respond_to_lead as respond
 
 
 def respond_to_lead(lead_id: int) -> str | None:
     outcome = respond(runtime.current(), lead_id)
     return outcome.result if outcome else None
+
+
+def sync_crm(account_id: int) -> str:
+    """crm queue only: it may wait up to a second and a half for an Airtable request slot."""
+    return sync_account(runtime.current(), account_id).state
+
+
+def handle_inbound(message_id: int) -> str | None:
+    return handle.handle_inbound(runtime.current(), message_id)
+
+
+def send_conversation_text(message_id: int) -> str | None:
+    outcome = texts.send_stored(runtime.current(), message_id)
+    return outcome.result if outcome else None
+
+
+def take_ai_turn(lead_id: int) -> str:
+    return ai_turn.take_ai_turn(runtime.current(), lead_id)
+
+
+def check_hand_off(lead_id: int) -> int:
+    return len(handoff.check_hand_off(runtime.current(), lead_id))

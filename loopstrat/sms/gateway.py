@@ -53,7 +53,13 @@ class SmsGateway(Protocol):
     def send(self, *, to: str, from_: str, body: str, status_callback: str) -> SentMessage: ...
 
     def find_sent(
-        self, *, to: str, from_: str, body: str, since: datetime
+        self,
+        *,
+        to: str,
+        from_: str,
+        body: str,
+        since: datetime,
+        exclude: frozenset[str] = frozenset(),
     ) -> SentMessage | None: ...
 
 
@@ -105,7 +111,15 @@ class TwilioGateway:
             segments=int(msg.num_segments or segment_count(body)),
         )
 
-    def find_sent(self, *, to: str, from_: str, body: str, since: datetime) -> SentMessage | None:
+    def find_sent(
+        self,
+        *,
+        to: str,
+        from_: str,
+        body: str,
+        since: datetime,
+        exclude: frozenset[str] = frozenset(),
+    ) -> SentMessage | None:
         try:
             recent = self.client.messages.list(to=to, from_=from_, limit=20)
         except TwilioRestException as exc:
@@ -114,6 +128,8 @@ class TwilioGateway:
             raise SmsError("unknown", None, "list_failed") from None
         for msg in recent:
             created = msg.date_created
+            if str(msg.sid) in exclude:
+                continue  # another of our rows already owns it
             if msg.body == body and created is not None and created >= since - CLOCK_SKEW:
                 return SentMessage(str(msg.sid), str(msg.status), int(msg.num_segments or 1))
         return None
@@ -137,7 +153,15 @@ class SandboxGateway:
         log.info("sandbox sms sid=%s to=%s segments=%d", sid, mask(to), segment_count(body))
         return SentMessage(sid=sid, status="sent", segments=segment_count(body))
 
-    def find_sent(self, *, to: str, from_: str, body: str, since: datetime) -> SentMessage | None:
+    def find_sent(
+        self,
+        *,
+        to: str,
+        from_: str,
+        body: str,
+        since: datetime,
+        exclude: frozenset[str] = frozenset(),
+    ) -> SentMessage | None:
         return None
 
 

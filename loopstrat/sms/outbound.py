@@ -124,7 +124,11 @@ def _settle_earlier_attempt(
         return Outcome("in_flight", seen.id)
     try:
         found = gateway.find_sent(
-            to=seen.to_phone, from_=seen.from_phone, body=seen.body, since=seen.claimed_at
+            to=seen.to_phone,
+            from_=seen.from_phone,
+            body=seen.body,
+            since=seen.claimed_at,
+            exclude=_sids_taken(session, seen),
         )
     except SmsError as exc:
         return Outcome("retry", seen.id, reason=f"{RECONCILE_PREFIX}{exc.outcome}")
@@ -134,6 +138,21 @@ def _settle_earlier_attempt(
     log.info("reconcile message_id=%s result=found_sent", seen.id)
     _mark_sent(seen, found, seen.claimed_at)
     return Outcome("already", seen.id)
+
+
+def _sids_taken(session: Session, seen: Message) -> frozenset[str]:
+    """Sids other rows already hold: two texts with the same words to the same person (two
+    identical alerts, say) must not both claim the one Twilio message."""
+    taken = session.scalars(
+        select(Message.twilio_sid).where(
+            Message.to_phone == seen.to_phone,
+            Message.from_phone == seen.from_phone,
+            Message.body == seen.body,
+            Message.id != seen.id,
+            Message.twilio_sid.is_not(None),
+        )
+    )
+    return frozenset(sid for sid in taken if sid)
 
 
 def _record_decision(

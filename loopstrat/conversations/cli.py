@@ -1,0 +1,150 @@
+"""`loopstrat reply`, `handback` and `conversation`: a person's side of a conversation, until
+the dashboard has it. Thin: parse, call takeover/view, print. Every command names its account."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import click
+
+from loopstrat import runtime
+from loopstrat.config import ConfigError, load_settings
+from loopstrat.conversations.takeover import TakeoverError, hand_back, reply_as_person, send_draft
+from loopstrat.conversations.view import conversation
+from loopstrat.models import Account
+
+ACCOUNT = click.option("--account", "account_id", type=int, required=True, help="Account id.")
+DND_RE = re.compile(r"((?:[01]\d|2[0-3]):[0-5]\d)-((?:[01]\d|2[0-3]):[0-5]\d)")
+LEAD = click.option("--lead", "lead_id", type=int, required=True, help="Lead id.")
+
+
+def _runtime() -> runtime.Runtime:
+    try:
+        return runtime.configure(load_settings())
+    except ConfigError as exc:
+        raise click.ClickException(f"configuration: {exc}") from None
+
+
+@click.command()
+@ACCOUNT
+@LEAD
+@click.option("--body", default=None, help="What to text the lead (or the edited draft).")
+@click.option("--draft", "draft_id", type=int, default=None, help="Send this AI draft.")
+@click.option("--key", default=None, help="Idempotency key: the same key never texts twice.")
+def reply(
+    account_id: int, lead_id: int, body: str | None, draft_id: int | None, key: str | None
+) -> None:
+    """Text the lead as a person (the AI then stays silent), or send an AI draft."""
+    rt = _runtime()
+    try:
+        if draft_id is not None:
+            outcome = send_draft(
+                rt, account_id=account_id, lead_id=lead_id, draft_id=draft_id, body=body
+            )
+        elif body:
+            outcome = reply_as_person(
+                rt,
+                account_id=account_id,
+                lead_id=lead_id,
+                body=body,
+                request_key=key or uuid.uuid4().hex,
+            )
+        else:
+            raise click.UsageError("give --body, or --draft (with --body to edit it)")
+    except TakeoverError as exc:
+        raise click.ClickException(str(exc)) from None
+    result = outcome.result if outcome else "missing"
+    reason = f" ({outcome.reason})" if outcome and outcome.reason else ""
+    click.echo(f"reply {result}{reason}")
+
+
+@click.command()
+@ACCOUNT
+@LEAD
+def handback(account_id: int, lead_id: int) -> None:
+    """Hand the conversation back to the AI."""
+    rt = _runtime()
+    try:
+        hand_back(rt, account_id=account_id, lead_id=lead_id)
+    except TakeoverError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"lead {lead_id} handed back to the AI")
+
+
+@click.command("conversation")
+@ACCOUNT
+@LEAD
+def show_conversation(account_id: int, lead_id: int) -> None:
+    """Print the conversation with a lead, oldest text first."""
+    rt = _runtime()
+    with rt.sessions() as session:
+        view = conversation(session, account_id, lead_id)
+    if view is None:
+        raise click.ClickException(f"account {account_id} has no lead {lead_id}")
+    out = " (opted out)" if view.opted_out else ""
+    click.echo(f"lead {view.lead_id}: {view.state}, owner {view.owner}{out}")
+    for text in view.texts:
+        arrow = "<-" if text.direction == "in" else "->"
+        click.echo(f"{text.at:%Y-%m-%d %H:%M} {arrow} [{text.author}, {text.status}] {text.body}")
+
+
+@click.command("conversation-settings")
+@ACCOUNT
+@click.option("--ai-mode", type=click.Choice(["off", "assist", "auto"]), default=None)
+@click.option("--quiet-spell-s", type=click.IntRange(1, 600), default=None)
+@click.option("--handoff-window-s", type=click.IntRange(60, 86400), default=None)
+@click.option("--alert-dnd", default=None, help="HH:MM-HH:MM in the account's zone, or 'off'.")
+@click.option("--advanced-opt-out/--no-advanced-opt-out", default=None)
+@click.option("--owner-name", default=None, help="Named in the holding text; '' for none.")
+def conversation_settings(
+    account_id: int,
+    ai_mode: str | None,
+    quiet_spell_s: int | None,
+    handoff_window_s: int | None,
+    alert_dnd: str | None,
+    advanced_opt_out: bool | None,
+    owner_name: str | None,
+) -> None:
+    """Show or change how an account's conversations run."""
+    changes: dict[str, object] = {
+        "ai_mode": ai_mode,
+        "ai_quiet_spell_s": quiet_spell_s,
+        "handoff_window_s": handoff_window_s,
+        "advanced_opt_out": advanced_opt_out,
+        # "" clears a text setting; None leaves it as it is.
+        "owner_name": owner_name.strip()[:60] if owner_name is not None else None,
+    }
+    if alert_dnd is not None:
+        changes["alert_dnd_start"], changes["alert_dnd_end"] = _dnd_window(alert_dnd)
+    rt = _runtime()
+    with rt.sessions() as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            raise click.ClickException(f"no account {account_id}")
+        for name, value in changes.items():
+            if value is not None:
+                setattr(account, name, value if value != "" else None)
+        session.commit()
+        dnd = (
+            f"{account.alert_dnd_start}-{account.alert_dnd_end}"
+            if account.alert_dnd_start
+            else "off"
+        )
+        click.echo(
+            f"account {account.id}: ai_mode={account.ai_mode} quiet_spell_s="
+            f"{account.ai_quiet_spell_s} handoff_window_s={account.handoff_window_s} "
+            f"alert_dnd={dnd} advanced_opt_out={account.advanced_opt_out} "
+            f"owner_name={account.owner_name or '-'}"
+        )
+
+
+def _dnd_window(raw: str) -> tuple[str, str]:
+    if raw.strip().lower() == "off":
+        return "", ""
+    match = DND_RE.fullmatch(raw.strip())
+    if match is None:
+        raise click.BadParameter(
+            "use HH:MM-HH:MM, e.g. 21:30-07:00, or off", param_hint="--alert-dnd"
+        )
+    return match.group(1), match.group(2)

@@ -1,0 +1,206 @@
+"""An inbound text, stored once: routed to its account, its contact and lead, and its keyword.
+
+Runs inside the webhook's transaction, so an opt-out takes effect the moment Twilio delivers
+it (FCC: honour revocation at once) and everything pending for the contact is cancelled with
+it. Never texts and never enqueues: the caller commits; the dispatcher runs the outbox row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loopstrat import outbox
+from loopstrat.compliance.consent import pending_texts_to, record_opt_in, record_opt_out
+from loopstrat.conversations.keywords import HELP, OPT_IN, OPT_OUT, keyword_of
+from loopstrat.crm.journal import note_change
+from loopstrat.models import Account, ConsentEvent, Contact, Lead, Message
+from loopstrat.phones import InvalidPhone, normalise
+
+OUTBOX_KIND = "conversation_inbound"
+# Work that dies with an opt-out. The held first reply's row cancels itself: its text is.
+CONVERSATION_KINDS = ("conversation_ai_turn", "conversation_handoff")
+TEXT_KIND = "conversation_text"
+# Twilio Advanced Opt-Out names the keyword it answered in the OptOutType parameter.
+OPT_OUT_TYPES = {"STOP": OPT_OUT, "START": OPT_IN, "HELP": HELP}
+REPLY = "reply"
+ANSWERED = ":answered"  # nothing for us to send back: Twilio did, or nothing changed
+
+
+@dataclass(frozen=True)
+class InboundText:
+    sid: str
+    to: str
+    from_: str
+    body: str
+    opt_out_type: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    account_id: int | None = None
+    message_id: int | None = None
+    duplicate: bool = False
+
+
+def account_for_number(session: Session, number: str) -> Account | None:
+    try:
+        e164 = normalise(number)
+    except InvalidPhone:
+        return None
+    return session.scalar(select(Account).where(Account.twilio_number == e164))
+
+
+def record_inbound(session: Session, inbound: InboundText, now: datetime) -> Stored:
+    """Store the text once per MessageSid; the caller commits, the dispatcher runs OUTBOX_KIND."""
+    account = account_for_number(session, inbound.to)
+    if account is None:
+        return Stored()
+    if session.scalar(select(Message.id).where(Message.twilio_sid == inbound.sid)):
+        return Stored(account.id, None, duplicate=True)
+    contact = _contact_for(session, account, inbound.from_, now)
+    keyword = OPT_OUT_TYPES.get((inbound.opt_out_type or "").upper()) or keyword_of(
+        inbound.body, opted_out=contact.opted_out_at is not None
+    )
+    lead = _latest_lead(session, account, contact)
+    if lead is None and keyword is None:
+        lead = _new_lead(session, account, contact, inbound.body, now)
+    msg = Message(
+        account_id=account.id,
+        contact_id=contact.id,
+        lead_id=lead.id if lead else None,
+        direction="in",
+        kind="inbound",
+        twilio_sid=inbound.sid,
+        to_phone=account.twilio_number,
+        from_phone=contact.phone,
+        body=inbound.body,
+        status="received",
+        drafted_by="lead",
+        created_at=now,
+    )
+    if keyword is None:
+        assert lead is not None
+        msg.reason = _apply_reply(session, contact, lead, inbound, now)
+    else:
+        msg.reason = _apply_keyword(session, account, contact, keyword, inbound, now)
+    session.add(msg)
+    session.flush()
+    for entity, entity_id in (("contact", contact.id), ("lead", msg.lead_id), ("message", msg.id)):
+        if entity_id is not None:
+            note_change(session, account.id, entity, entity_id)
+    outbox.schedule(
+        session,
+        account_id=account.id,
+        kind=OUTBOX_KIND,
+        ref_id=str(msg.id),
+    )
+    return Stored(account.id, msg.id)
+
+
+def _apply_keyword(
+    session: Session,
+    account: Account,
+    contact: Contact,
+    keyword: str,
+    inbound: InboundText,
+    now: datetime,
+) -> str:
+    """Make the consent change now; return what the job must answer (the message's reason)."""
+    was_out = contact.opted_out_at is not None
+    twilio_answered = bool(inbound.opt_out_type) and account.advanced_opt_out
+    evidence = f"sms {inbound.sid}: {inbound.body}"
+    if keyword == OPT_OUT:
+        _cancel_pending_work(session, contact)
+        record_opt_out(session, contact, source="sms", evidence=evidence, now=now)
+        return OPT_OUT + (ANSWERED if was_out or twilio_answered else "")
+    if keyword == OPT_IN and was_out:
+        record_opt_in(session, contact, source="sms", evidence=evidence, now=now)
+    return keyword + (ANSWERED if twilio_answered else "")
+
+
+def _apply_reply(
+    session: Session, contact: Contact, lead: Lead, inbound: InboundText, now: datetime
+) -> str:
+    lead.last_inbound_at = now
+    if lead.status in ("new", "responded"):
+        lead.status = "replied"
+    if contact.consent_at is None and contact.opted_out_at is None:
+        _consent_by_texting_first(session, contact, f"sms {inbound.sid}: {inbound.body}", now)
+    return REPLY
+
+
+def _cancel_pending_work(session: Session, contact: Contact) -> None:
+    """Close the outbox rows of everything the opt-out stops, each with its reason."""
+    pending = session.scalars(select(Message.id).where(*pending_texts_to(contact))).all()
+    for message_id in pending:
+        outbox.finish(session, TEXT_KIND, str(message_id), state="cancelled", reason="opted_out")
+    lead_ids = session.scalars(
+        select(Lead.id).where(Lead.account_id == contact.account_id, Lead.contact_id == contact.id)
+    ).all()
+    for lead_id in lead_ids:
+        for kind in CONVERSATION_KINDS:
+            outbox.finish(session, kind, str(lead_id), state="cancelled", reason="opted_out")
+
+
+def _consent_by_texting_first(
+    session: Session, contact: Contact, evidence: str, now: datetime
+) -> None:
+    """Someone who texts the business first has asked for an answer to that text."""
+    contact.consent_at = now
+    session.add(
+        ConsentEvent(
+            account_id=contact.account_id,
+            contact_id=contact.id,
+            kind="inquiry",
+            source="sms",
+            text_shown=evidence[:500],
+            created_at=now,
+        )
+    )
+
+
+def _contact_for(session: Session, account: Account, raw_from: str, now: datetime) -> Contact:
+    try:
+        phone = normalise(raw_from)
+    except InvalidPhone:
+        phone = raw_from[:20]  # a short code or a foreign sender: store as Twilio gave it
+    contact = session.scalar(
+        select(Contact).where(Contact.account_id == account.id, Contact.phone == phone)
+    )
+    if contact is None:
+        # Two first texts at once from one new number: one insert fails at commit and the
+        # webhook runs this again, which then finds the row.
+        contact = Contact(account_id=account.id, phone=phone, created_at=now)
+        session.add(contact)
+        session.flush()
+    return contact
+
+
+def _latest_lead(session: Session, account: Account, contact: Contact) -> Lead | None:
+    return session.scalar(
+        select(Lead)
+        .where(Lead.account_id == account.id, Lead.contact_id == contact.id)
+        .order_by(Lead.received_at.desc(), Lead.id.desc())
+        .limit(1)
+    )
+
+
+def _new_lead(
+    session: Session, account: Account, contact: Contact, body: str, now: datetime
+) -> Lead:
+    """Someone texted the number without a form: they are a lead too, with no first reply due."""
+    lead = Lead(
+        account_id=account.id,
+        contact_id=contact.id,
+        inquiry=body[:2000],
+        source="sms",
+        received_at=now,
+        response_state="lead_texted_first",
+    )
+    session.add(lead)
+    session.flush()
+    return lead

@@ -1,0 +1,129 @@
+"""Take-over: a person replies (the AI falls silent), sends or edits an AI draft, or hands back.
+
+Called by the CLI now and the dashboard later. Every lookup is scoped by the caller's account;
+every text is stored and sent through texts.send_stored (gated, exactly once).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from loopstrat import outbox
+from loopstrat.clock import utcnow
+from loopstrat.conversations.handle import AI_TURN_KIND
+from loopstrat.conversations.handoff import OUTBOX_KIND as HANDOFF_KIND
+from loopstrat.conversations.texts import OUTBOX_KIND as TEXT_KIND
+from loopstrat.conversations.texts import is_first_text_to, send_stored, store_text
+from loopstrat.drafting.checks import with_first_message_duties
+from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.runtime import Runtime
+from loopstrat.sms.outbound import Outcome
+
+MAX_BODY_CHARS = 1000
+
+
+class TakeoverError(ValueError):
+    """The request cannot be done as asked; the message says why, for the person."""
+
+
+def reply_as_person(
+    rt: Runtime, *, account_id: int, lead_id: int, body: str, request_key: str
+) -> Outcome | None:
+    """A person's own words to the lead. The conversation is theirs from now on."""
+    body = body.strip()
+    if not body or len(body) > MAX_BODY_CHARS:
+        raise TakeoverError(f"the reply must be 1 to {MAX_BODY_CHARS} characters")
+    with rt.sessions() as session:
+        account, contact, lead = _scoped(session, account_id, lead_id)
+        msg = store_text(
+            session,
+            key=f"lead-{lead.id}-human-{request_key}",
+            account=account,
+            to=contact.phone,
+            kind="human_reply",
+            body=body,
+            drafted_by="person",
+            contact_id=contact.id,
+            lead_id=lead.id,
+        )
+        lead.owner, lead.last_human_reply_at = "human", utcnow()
+        outbox.finish(session, AI_TURN_KIND, str(lead.id), "cancelled", "human_took_over")
+        session.execute(
+            update(Message)
+            .where(
+                Message.account_id == account.id,
+                Message.lead_id == lead.id,
+                Message.status == "draft",
+            )
+            .values(status="cancelled", reason="human_took_over")
+        )
+        session.commit()
+        message_id = msg.id
+    return send_stored(rt, message_id)
+
+
+def send_draft(
+    rt: Runtime, *, account_id: int, lead_id: int, draft_id: int, body: str | None = None
+) -> Outcome | None:
+    """Assist mode: a person sends the AI's draft as it is, or edited (then it is theirs)."""
+    with rt.sessions() as session:
+        account, contact, lead = _scoped(session, account_id, lead_id)
+        draft = session.scalar(
+            select(Message).where(
+                Message.id == draft_id,
+                Message.account_id == account_id,
+                Message.lead_id == lead.id,
+                Message.kind == "follow_up",
+            )
+        )
+        if draft is None:
+            raise TakeoverError(f"lead {lead_id} has no draft {draft_id}")
+        if draft.status == "cancelled":
+            raise TakeoverError(f"draft {draft_id} was cancelled ({draft.reason})")
+        edited = (body or "").strip()
+        words = edited or draft.body
+        if is_first_text_to(session, account.id, contact.phone):
+            words = with_first_message_duties(words, account.name)
+        swapped = session.execute(
+            update(Message)
+            .where(Message.id == draft.id, Message.status == "draft")
+            .values(
+                status="deferred",
+                reason="queued",
+                scheduled_for=utcnow(),
+                body=words,
+                drafted_by="person" if edited and edited != draft.body else draft.drafted_by,
+            )
+        )
+        if swapped.rowcount == 1:  # type: ignore[attr-defined]
+            outbox.schedule(
+                session,
+                account_id=account_id,
+                kind=TEXT_KIND,
+                ref_id=str(draft.id),
+                run_now=True,
+            )
+            lead.last_human_reply_at = utcnow()
+        session.commit()
+    return send_stored(rt, draft_id)
+
+
+def hand_back(rt: Runtime, *, account_id: int, lead_id: int) -> None:
+    """The AI may answer again; its turn budget counts from the last person's reply."""
+    with rt.sessions() as session:
+        _account, _contact, lead = _scoped(session, account_id, lead_id)
+        lead.owner = "ai"
+        lead.handoff_at, lead.handoff_reason, lead.ai_turns = None, None, 0
+        outbox.finish(session, HANDOFF_KIND, str(lead.id), "cancelled", "handed_back")
+        session.commit()
+
+
+def _scoped(session: Session, account_id: int, lead_id: int) -> tuple[Account, Contact, Lead]:
+    lead = session.scalar(select(Lead).where(Lead.id == lead_id, Lead.account_id == account_id))
+    if lead is None:
+        raise TakeoverError(f"account {account_id} has no lead {lead_id}")
+    account = session.get(Account, account_id)
+    contact = session.get(Contact, lead.contact_id)
+    assert account is not None and contact is not None
+    return account, contact, lead

@@ -1,0 +1,206 @@
+"""Conversation texts whose words are known before sending: stored, then sent exactly once.
+
+The body is stored with its idempotency key and an outbox row in the caller's transaction, so a
+deferred, retried or orphaned text is sent later by the dispatcher with the same words, and an
+opt-out cancels it (it waits as 'deferred', which consent.cancel_pending_texts cancels).
+Every send goes through send_once and a gate; never calls a gateway directly.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loopstrat import outbox
+from loopstrat.clock import utcnow
+from loopstrat.compliance import CONFIRMATION, REPLY, Allow, Block, Decision, Defer, may_text
+from loopstrat.compliance.consent import recipient_of, record_opt_out
+from loopstrat.crm.journal import note_change
+from loopstrat.drafting.checks import with_first_message_duties
+from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.runtime import Runtime
+from loopstrat.sms.gateway import ERROR_UNSUBSCRIBED
+from loopstrat.sms.outbound import SETTLED, Composed, OutboundText, Outcome, send_once
+
+log = logging.getLogger(__name__)
+
+OUTBOX_KIND = "conversation_text"
+ALERT_KINDS = frozenset({"alert"})
+CONFIRMATION_KINDS = frozenset({"opt_out_confirm", "opt_in_confirm"})
+HELP_KIND = "help"
+# Texts to the lead that may be the first they get (someone who texted first has had no first
+# reply): CTIA wants the first text to name the business and say how to opt out.
+DUTY_KINDS = frozenset({"follow_up", "holding", "human_reply"})
+
+
+def store_text(
+    session: Session,
+    *,
+    key: str,
+    account: Account,
+    to: str,
+    kind: str,
+    body: str,
+    drafted_by: str,
+    contact_id: int | None,
+    lead_id: int | None,
+) -> Message:
+    """The one row for `key` (new or as stored before) and its outbox row; the caller commits."""
+    msg = session.scalar(select(Message).where(Message.idempotency_key == key))
+    if msg is None:
+        if kind in DUTY_KINDS and is_first_text_to(session, account.id, to):
+            body = with_first_message_duties(body, account.name)
+        msg = Message(
+            idempotency_key=key,
+            account_id=account.id,
+            contact_id=contact_id,
+            lead_id=lead_id,
+            direction="out",
+            kind=kind,
+            to_phone=to,
+            from_phone=account.twilio_number,
+            body=body,
+            drafted_by=drafted_by,
+            status="deferred",
+            reason="queued",
+            scheduled_for=utcnow(),
+        )
+        session.add(msg)
+        session.flush()
+        outbox.schedule(
+            session,
+            account_id=account.id,
+            kind=OUTBOX_KIND,
+            ref_id=str(msg.id),
+            run_now=True,
+        )
+    return msg
+
+
+def is_first_text_to(session: Session, account_id: int, phone: str) -> bool:
+    """No text from the business has reached this person yet (they texted first)."""
+    earlier = session.scalar(
+        select(Message.id)
+        .where(
+            Message.account_id == account_id,
+            Message.to_phone == phone,
+            Message.direction == "out",
+            Message.status.in_(SETTLED),
+        )
+        .limit(1)
+    )
+    return earlier is None
+
+
+def send_stored(rt: Runtime, message_id: int) -> Outcome | None:
+    """Gate and send one stored text, then settle its outbox row. Safe to run again."""
+    with rt.sessions() as session:
+        msg = session.get(Message, message_id)
+        if msg is None or msg.direction != "out" or msg.idempotency_key is None:
+            log.warning("send_stored message_id=%s missing", message_id)
+            return None
+        text = OutboundText(
+            key=msg.idempotency_key,
+            account_id=msg.account_id,
+            contact_id=msg.contact_id,
+            lead_id=msg.lead_id,
+            kind=msg.kind,
+            to=msg.to_phone,
+            from_=msg.from_phone,
+        )
+        composed = Composed(msg.body, msg.drafted_by or "template")
+
+    def decide(session: Session, now: datetime) -> Decision:
+        return decide_text(session, text, now)
+
+    callback = rt.settings.public_base_url.rstrip("/") + "/twilio/status"
+    outcome = send_once(rt.sessions, rt.sms, callback, text, decide, lambda: composed)
+    _settle_outbox(rt, text.account_id, message_id, outcome)
+    log.info(
+        "conversation_text account_id=%s lead_id=%s message_id=%s kind=%s result=%s reason=%s",
+        text.account_id,
+        text.lead_id,
+        message_id,
+        text.kind,
+        outcome.result,
+        outcome.reason,
+    )
+    return outcome
+
+
+def decide_text(session: Session, text: OutboundText, now: datetime) -> Decision:
+    """The gate for each kind: alerts by the account's own do-not-disturb window, answers to
+    keywords as confirmations, everything to the lead as a reply (quiet hours, opt-out)."""
+    account = session.get(Account, text.account_id)
+    assert account is not None
+    if text.kind in ALERT_KINDS:
+        if not account.is_active:
+            return Block("account_inactive")
+        until = alert_dnd_until(now, account)
+        return Defer(until, "alert_dnd") if until else Allow()
+    contact = session.get(Contact, text.contact_id) if text.contact_id else None
+    if contact is None:
+        return Block("no_contact")
+    if text.kind == HELP_KIND and contact.opted_out_at is not None:
+        return Block("opted_out")  # after STOP only the opt-out confirmation may follow
+    lead = session.get(Lead, text.lead_id) if text.lead_id else None
+    purpose = CONFIRMATION if text.kind in CONFIRMATION_KINDS | {HELP_KIND} else REPLY
+    return may_text(
+        recipient=recipient_of(contact, account, lead.zip if lead else None),
+        purpose=purpose,
+        now=now,
+        account_active=account.is_active,
+    )
+
+
+def alert_dnd_until(now: datetime, account: Account) -> datetime | None:
+    """When the account's own do-not-disturb window ends, or None if alerts may go now."""
+    if not account.alert_dnd_start or not account.alert_dnd_end:
+        return None
+    start, end = _hhmm(account.alert_dnd_start), _hhmm(account.alert_dnd_end)
+    local = now.astimezone(ZoneInfo(account.timezone))
+    clock = local.time()
+    inside = start <= clock < end if start <= end else clock >= start or clock < end
+    if not inside:
+        return None
+    ends = datetime.combine(local.date(), end, tzinfo=local.tzinfo)
+    if ends <= local:
+        ends = datetime.combine(local.date() + timedelta(days=1), end, tzinfo=local.tzinfo)
+    return ends.astimezone(now.tzinfo)
+
+
+def _hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def _settle_outbox(rt: Runtime, account_id: int, message_id: int, outcome: Outcome) -> None:
+    ref = str(message_id)
+    with rt.sessions() as session:
+        if outcome.result == "deferred":
+            assert outcome.until is not None
+            outbox.postpone(session, OUTBOX_KIND, ref, outcome.until)
+        elif outcome.result == "retry":
+            reason, settling = outcome.reason or "", outcome.unsettled
+            outbox.retry_later(session, OUTBOX_KIND, ref, reason, settling=settling)
+        elif outcome.result != "in_flight":
+            outbox.finish(session, OUTBOX_KIND, ref, reason=outcome.reason or "")
+        if outcome.error_code == ERROR_UNSUBSCRIBED:
+            _carrier_opt_out(session, message_id)
+        if outcome.message_id is not None:
+            note_change(session, account_id, "message", outcome.message_id)
+        session.commit()
+
+
+def _carrier_opt_out(session: Session, message_id: int) -> None:
+    """Twilio 21610: the recipient is opted out at the carrier; so are they with us."""
+    msg = session.get(Message, message_id)
+    if msg is None or msg.kind in ALERT_KINDS or msg.contact_id is None:
+        return
+    contact = session.get(Contact, msg.contact_id)
+    if contact is not None and contact.opted_out_at is None:
+        record_opt_out(session, contact, source="carrier", evidence="Twilio 21610", now=utcnow())
