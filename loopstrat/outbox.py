@@ -2,10 +2,12 @@
 
 Rows are written in the same transaction as the change that causes them; the dispatcher moves
 due rows to RQ and re-sends any whose job vanished (dead worker, Redis restart, Redis down).
+The doors never enqueue: they commit, and the dispatcher finds the row within a poll.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -29,13 +31,13 @@ def schedule(
     kind: str,
     ref_id: str,
     due_at: datetime | None = None,
-    enqueue_after_commit: bool = False,
+    run_now: bool = False,
 ) -> Outbox:
-    """Add (or re-open) the one row for kind+ref; the caller commits.
+    """Add (or re-open) the one row for kind+ref; the caller commits. The dispatcher enqueues
+    it when due, within DISPATCH_POLL_S.
 
-    With enqueue_after_commit the caller promises to enqueue right after its commit, so the row
-    is stamped now and the dispatcher does not enqueue it a second time in between; if that
-    enqueue fails, the caller clears the stamp (workers.queues.enqueue_after_commit).
+    run_now: the caller does the work itself right after its commit, so the row is stamped as
+    handed out and the dispatcher leaves it alone unless that attempt is lost.
     """
     row = session.scalar(select(Outbox).where(Outbox.kind == kind, Outbox.ref_id == ref_id))
     due = due_at or utcnow()
@@ -44,7 +46,7 @@ def schedule(
         session.add(row)
     elif row.state != "pending" or row.due_at > due:
         row.state, row.due_at, row.enqueued_at, row.reason = "pending", due, None, None
-    if enqueue_after_commit:
+    if run_now:
         row.enqueued_at = utcnow()
     return row
 
@@ -91,18 +93,35 @@ def retry_later(
     return True
 
 
-def due_rows(session: Session, now: datetime, limit: int = 500) -> list[Outbox]:
-    """Pending rows that are due and not already handed to a live job."""
+def claim_due(
+    session: Session, now: datetime, kinds: Collection[str], limit: int = 500
+) -> list[tuple[int, str, str]]:
+    """Stamp due rows as handed out, in one statement; (id, kind, ref) of those this call won.
+
+    The conditions stand in the outer WHERE too, so of two dispatchers racing for a row
+    (PostgreSQL re-checks them after waiting on its lock) exactly one gets it.
+    """
     stale = now - REENQUEUE_AFTER
-    return list(
-        session.scalars(
-            select(Outbox)
-            .where(
-                Outbox.state == "pending",
-                Outbox.due_at <= now,
-                or_(Outbox.enqueued_at.is_(None), Outbox.enqueued_at < stale),
-            )
-            .order_by(Outbox.due_at)
-            .limit(limit)
-        )
+    claimable = (
+        Outbox.state == "pending",
+        Outbox.due_at <= now,
+        Outbox.kind.in_(kinds),
+        or_(Outbox.enqueued_at.is_(None), Outbox.enqueued_at < stale),
+    )
+    due = select(Outbox.id).where(*claimable).order_by(Outbox.due_at).limit(limit)
+    claimed = session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(due.scalar_subquery()), *claimable)
+        .values(enqueued_at=now)
+        .returning(Outbox.id, Outbox.kind, Outbox.ref_id)
+    )
+    return [(row.id, row.kind, row.ref_id) for row in claimed]
+
+
+def release(session: Session, row_ids: Collection[int], stamped_at: datetime) -> None:
+    """Undo claims that could not be handed to RQ (Redis down): the next poll tries again."""
+    session.execute(
+        update(Outbox)
+        .where(Outbox.id.in_(row_ids), Outbox.enqueued_at == stamped_at)
+        .values(enqueued_at=None)
     )

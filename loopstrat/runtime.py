@@ -19,6 +19,7 @@ from loopstrat.db import make_engine, make_sessionmaker
 
 if TYPE_CHECKING:
     from loopstrat.drafting.drafter import Drafter
+    from loopstrat.leads.intake_accounts import IntakeAccounts
     from loopstrat.sms.gateway import SmsGateway
 
 
@@ -53,6 +54,12 @@ class Runtime:
         from loopstrat.drafting.drafter import make_drafter
 
         return make_drafter(self.settings)
+
+    @cached_property
+    def intake_accounts(self) -> IntakeAccounts:
+        from loopstrat.leads.intake_accounts import IntakeAccounts
+
+        return IntakeAccounts(self.sessions)
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -226,3 +228,25 @@ def test_behind_a_proxy_the_client_ip_comes_from_x_forwarded_for(
     assert post("203.0.113.7", "8015550103") == 429
     ips = {e.ip for e in db.scalars(select(ConsentEvent))}
     assert ips == {"203.0.113.7", "203.0.113.8"}
+
+
+@pytest.mark.parametrize("returning_customer", [False, True])
+def test_simultaneous_posts_for_one_phone_make_one_lead(
+    app, account, db, clock, returning_customer
+):
+    """A double-clicked submit button: both posts land at once, one lead comes of them."""
+    if returning_customer:
+        post_lead(app.test_client(), account)
+        clock.shift(timedelta(minutes=30))
+    barrier = threading.Barrier(4)
+
+    def post(_: int) -> int:
+        client = app.test_client()
+        barrier.wait()
+        return post_lead(client, account).get_json()["lead_id"]
+
+    with ThreadPoolExecutor(4) as pool:
+        ids = set(pool.map(post, range(4)))
+    assert len(ids) == 1
+    assert count(db, Contact) == 1
+    assert count(db, Lead) == (2 if returning_customer else 1)

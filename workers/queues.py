@@ -1,4 +1,4 @@
-"""Transport: which job runs which outbox kind, on which queue, and enqueueing after commit."""
+"""Transport: which job runs which outbox kind, on which queue, and handing a row to RQ."""
 
 from __future__ import annotations
 
@@ -6,9 +6,7 @@ import logging
 
 import redis
 from rq import Queue
-from sqlalchemy import update
 
-from loopstrat.models import Outbox
 from loopstrat.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -20,6 +18,11 @@ JOB_TIMEOUT_S = 60
 # of workers, and RQ resolves them in the worker.
 JOBS: dict[str, tuple[str, str]] = {
     "respond_to_lead": ("workers.jobs.respond_to_lead", DEFAULT_QUEUE),
+    "crm_sync": ("workers.jobs.sync_crm", CRM_QUEUE),
+    "conversation_inbound": ("workers.jobs.handle_inbound", DEFAULT_QUEUE),
+    "conversation_text": ("workers.jobs.send_conversation_text", DEFAULT_QUEUE),
+    "conversation_ai_turn": ("workers.jobs.take_ai_turn", DEFAULT_QUEUE),
+    "conversation_handoff": ("workers.jobs.check_hand_off", DEFAULT_QUEUE),
 }
 
 
@@ -43,18 +46,3 @@ def enqueue_outbox(rt: Runtime, kind: str, ref_id: str) -> bool:
         log.warning("enqueue failed kind=%s ref=%s error=%r", kind, ref_id, exc)
         return False
     return True
-
-
-def enqueue_after_commit(rt: Runtime, kind: str, ref_id: str) -> bool:
-    """Call only after the outbox row is committed (stamped by outbox.schedule with
-    enqueue_after_commit). If Redis is down, clear the stamp: the next tick enqueues it."""
-    if enqueue_outbox(rt, kind, ref_id):
-        return True
-    with rt.sessions() as session:
-        session.execute(
-            update(Outbox)
-            .where(Outbox.kind == kind, Outbox.ref_id == ref_id, Outbox.state == "pending")
-            .values(enqueued_at=None)
-        )
-        session.commit()
-    return False

@@ -1,0 +1,68 @@
+"""The dispatcher: the only way work reaches RQ. New, lost and Redis-down rows alike."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from loopstrat.models import Outbox
+from loopstrat.outbox import REENQUEUE_AFTER
+from tests.test_speed_to_lead import LEAD, post_lead
+from workers.queues import DEFAULT_QUEUE, queue
+from workers.scheduler import dispatch_due
+
+
+def post_leads(client, account, n: int) -> None:
+    for i in range(n):
+        assert post_lead(client, account, {**LEAD, "phone": f"801555{i:04d}"}).status_code == 202
+
+
+def test_the_web_only_commits_and_the_dispatcher_queues_the_reply(client, account, rt, clock):
+    post_lead(client, account)
+    texts = queue(rt, DEFAULT_QUEUE)
+    assert texts.count == 0
+    assert dispatch_due(rt) == 1
+    assert texts.count == 1
+    assert dispatch_due(rt) == 0  # claimed: not queued twice
+
+
+def test_two_dispatchers_at_once_queue_each_row_once(client, account, rt, clock):
+    post_leads(client, account, 12)
+    barrier = threading.Barrier(2)
+    counts: list[int] = []
+
+    def dispatch() -> None:
+        barrier.wait()
+        counts.append(dispatch_due(rt))
+
+    threads = [threading.Thread(target=dispatch) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(counts) == 12
+    assert queue(rt, DEFAULT_QUEUE).count == 12
+
+
+def test_claims_that_cannot_reach_redis_are_given_back(client, account, rt, reconfigure, db, clock):
+    post_leads(client, account, 3)
+    down = reconfigure(redis_url="redis://127.0.0.1:6390/0")  # nothing listens there
+    assert dispatch_due(down) == 0
+    db.expire_all()
+    assert [row.enqueued_at for row in db.scalars(select(Outbox))] == [None, None, None]
+    up = reconfigure(redis_url=rt.settings.redis_url)
+    assert dispatch_due(up) == 3
+
+
+def test_a_job_lost_with_its_worker_is_queued_again_once_its_claim_is_stale(
+    client, account, rt, clock
+):
+    post_lead(client, account)
+    assert dispatch_due(rt) == 1
+    queue(rt, DEFAULT_QUEUE).empty()  # the job vanished (Redis restarted, worker killed)
+    clock.shift(REENQUEUE_AFTER - timedelta(seconds=1))
+    assert dispatch_due(rt) == 0
+    clock.shift(timedelta(seconds=2))
+    assert dispatch_due(rt) == 1
