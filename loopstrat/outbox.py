@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.orm import Session
 
 from loopstrat.clock import utcnow
@@ -22,6 +22,7 @@ REENQUEUE_AFTER = timedelta(seconds=120)
 RETRY_BACKOFF_S = (5, 15, 60, 180, 600)
 MAX_ATTEMPTS = len(RETRY_BACKOFF_S) + 1
 SETTLE_EXTRA_ATTEMPTS = 12  # two more hours of asking Twilio what became of an unknown send
+MAX_LOST_ATTEMPTS = MAX_ATTEMPTS + SETTLE_EXTRA_ATTEMPTS
 
 
 def schedule(
@@ -102,6 +103,7 @@ def claim_due(
     (PostgreSQL re-checks them after waiting on its lock) exactly one gets it.
     """
     stale = now - REENQUEUE_AFTER
+    _give_up_on_lost(session, stale)
     claimable = (
         Outbox.state == "pending",
         Outbox.due_at <= now,
@@ -112,10 +114,26 @@ def claim_due(
     claimed = session.execute(
         update(Outbox)
         .where(Outbox.id.in_(due.scalar_subquery()), *claimable)
-        .values(enqueued_at=now)
+        .values(
+            enqueued_at=now,
+            # A stale claim is a lost job: it counts, so a job that always dies stops.
+            attempts=Outbox.attempts + case((Outbox.enqueued_at.is_not(None), 1), else_=0),
+        )
         .returning(Outbox.id, Outbox.kind, Outbox.ref_id)
     )
     return [(row.id, row.kind, row.ref_id) for row in claimed]
+
+
+def _give_up_on_lost(session: Session, stale: datetime) -> None:
+    session.execute(
+        update(Outbox)
+        .where(
+            Outbox.state == "pending",
+            Outbox.enqueued_at < stale,
+            Outbox.attempts >= MAX_LOST_ATTEMPTS,
+        )
+        .values(state="failed", reason="lost_too_often")
+    )
 
 
 def release(session: Session, row_ids: Collection[int], stamped_at: datetime) -> None:

@@ -82,6 +82,14 @@ def number_state(e164: str) -> str | None:
     return tail if tail in _STATE_CODES else None
 
 
+def is_nanp(e164: str) -> bool:
+    """A number Loopstrat may text: not a short code or a foreign sender that texted in."""
+    try:
+        return normalise(e164) == e164
+    except InvalidPhone:
+        return False
+
+
 def recipient_place(e164: str, zip5: str | None) -> tuple[tuple[str, ...], frozenset[str]]:
     """The zones a recipient may be in, and the states whose laws may apply to them.
 
@@ -89,6 +97,8 @@ def recipient_place(e164: str, zip5: str | None) -> tuple[tuple[str, ...], froze
     the area code's, because state telemarketing laws (Florida's FTSA, for one) presume a
     resident from the area code even when the person lives elsewhere.
     """
+    if not is_nanp(e164):
+        return (), frozenset()
     states: set[str] = set()
     zones: tuple[str, ...] = ()
     place = zip_place(zip5) if zip5 else None

@@ -151,6 +151,16 @@ def test_a_second_stop_does_not_cancel_a_confirmation_waiting_to_retry(
     ]
 
 
+def test_stop_start_stop_sends_no_resubscribed_text_to_someone_opted_out(
+    client, account, twilio, worker, clock
+):
+    lead_with_first_reply(client, account, worker)
+    for body in ("STOP", "START", "STOP"):
+        text_in(client, account, body)
+    worker()  # all three jobs run after all three webhooks committed
+    assert not any("resubscribed" in body for body in to_lead(twilio))
+
+
 @pytest.mark.parametrize("body", [" Start ", "unstop!", "Yes."])
 def test_start_re_opts_in_with_a_confirmation(client, account, twilio, worker, clock, db, body):
     lead_with_first_reply(client, account, worker)
@@ -304,3 +314,16 @@ def test_two_identical_alerts_are_two_texts_even_when_one_times_out(
     assert to_contractor(twilio) == ["New reply from Jane (water heater, 84101): ok"] * 2
     alerts = db.scalars(select(Message).where(Message.kind == "alert")).all()
     assert {a.twilio_sid for a in alerts} == {m["sid"] for m in twilio.created[1:]}
+
+
+def test_a_short_code_texting_in_gets_no_reply_and_breaks_nothing(
+    client, account, twilio, worker, clock, db
+):
+    text_in(client, account, "Your code is 1234", from_="22395")
+    text_in(client, account, "HELP", from_="22395")
+    worker()
+    clock.shift(timedelta(minutes=11))  # past the hand-off window
+    worker()
+    assert ALERT_PHONE in {m["To"] for m in twilio.sent}  # the contractor still sees it
+    assert "22395" not in {m["To"] for m in twilio.sent}
+    assert db.scalars(select(Outbox).where(Outbox.state == "pending")).all() == []

@@ -66,3 +66,32 @@ def test_a_job_lost_with_its_worker_is_queued_again_once_its_claim_is_stale(
     assert dispatch_due(rt) == 0
     clock.shift(timedelta(seconds=2))
     assert dispatch_due(rt) == 1
+
+
+def test_a_job_that_always_dies_is_given_up_not_queued_forever(account, rt, db, clock):
+    from loopstrat import outbox as outbox_rows
+
+    with rt.sessions() as session:
+        outbox_rows.schedule(session, account_id=account.id, kind="respond_to_lead", ref_id="1")
+        session.commit()
+    queued = 0
+    for _ in range(30):  # an hour of the job dying with its worker every time
+        queued += dispatch_due(rt)
+        queue(rt, DEFAULT_QUEUE).empty()
+        clock.shift(REENQUEUE_AFTER + timedelta(seconds=1))
+    assert queued == 1 + outbox_rows.MAX_LOST_ATTEMPTS  # the first run, then each retry
+    db.expire_all()
+    row = db.scalars(select(Outbox)).one()
+    assert (row.state, row.reason) == ("failed", "lost_too_often")
+
+
+def test_a_job_whose_row_is_gone_closes_its_outbox_row(account, rt, worker, db, clock):
+    from loopstrat import outbox as outbox_rows
+
+    with rt.sessions() as session:
+        outbox_rows.schedule(session, account_id=account.id, kind="respond_to_lead", ref_id="999")
+        session.commit()
+    worker()
+    db.expire_all()
+    row = db.scalars(select(Outbox)).one()
+    assert (row.state, row.reason) == ("cancelled", "missing")

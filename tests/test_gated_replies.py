@@ -99,3 +99,26 @@ def test_inactive_account_sends_nothing(client, rt, twilio, worker, clock, db):
     worker()
     assert twilio.created == []
     assert the_reply(db, lead_id).reason == "account_inactive"
+
+
+def test_a_lead_who_texts_while_the_first_reply_is_held_gets_one_text_in_the_morning(
+    client, account, rt, twilio, worker, db
+):
+    from tests.twilio_inbound import JANE, text_in
+
+    with time_machine.travel(NIGHT, tick=False) as clock:
+        post_lead(client, account)
+        worker()
+        clock.shift(timedelta(minutes=5))
+        text_in(client, account, "Are you there?")
+        worker()  # the contractor is alerted at once, whatever the hour
+        clock.move_to(MORNING_8AM_DENVER + timedelta(seconds=30))
+        for _ in range(3):
+            dispatch_due(rt)
+            worker()
+            clock.shift(timedelta(minutes=11))
+    to_lead = [m["Body"] for m in twilio.sent if m["To"] == JANE]
+    assert len(to_lead) == 1, to_lead
+    assert "Acme Plumbing" in to_lead[0] and "Reply STOP to opt out" in to_lead[0]
+    first = db.scalars(select(Message).where(Message.kind == "first_reply")).one()
+    assert (first.status, first.reason) == ("suppressed", "conversation_started")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from loopstrat.compliance.gates import Recipient
 from loopstrat.crm.journal import note_change
 from loopstrat.models import Account, ConsentEvent, Contact, Enrollment, Message
-from loopstrat.phones import recipient_place
+from loopstrat.phones import is_nanp, recipient_place
 
 PENDING_OUT = ("deferred", "draft", "new")
 # The one text an opt-out still owes the person; a second STOP must not cancel it mid-retry.
@@ -88,8 +88,10 @@ def cancel_pending_texts(session: Session, contact: Contact, *, reason: str) -> 
 def recipient_of(contact: Contact, account: Account, lead_zip: str | None = None) -> Recipient:
     """The gate's view of a contact: where they are and what they agreed to."""
     zones, states = recipient_place(contact.phone, contact.zip or lead_zip)
+    if not zones and is_nanp(contact.phone):
+        zones = (account.timezone,)  # a non-geographic number: the business's own zone
     return Recipient(
-        zones=zones or (account.timezone,),
+        zones=zones,
         states=states,
         consent=contact.consent_at is not None,
         marketing_consent=contact.marketing_consent_at is not None,

@@ -40,6 +40,10 @@ def handle_inbound(rt: Runtime, message_id: int) -> str | None:
         msg = session.get(Message, message_id)
         if msg is None or msg.direction != "in":
             log.warning("handle_inbound message_id=%s missing", message_id)
+            outbox.finish(
+                session, OUTBOX_KIND, str(message_id), state="cancelled", reason="missing"
+            )
+            session.commit()
             return None
         row = outbox.find(session, OUTBOX_KIND, str(message_id))
         if row is not None and row.state == "done":

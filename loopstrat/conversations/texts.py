@@ -18,10 +18,11 @@ from sqlalchemy.orm import Session
 from loopstrat import outbox
 from loopstrat.clock import utcnow
 from loopstrat.compliance import CONFIRMATION, REPLY, Allow, Block, Decision, Defer, may_text
-from loopstrat.compliance.consent import recipient_of, record_opt_out
+from loopstrat.compliance.consent import OPT_OUT_CONFIRM_KIND, recipient_of, record_opt_out
 from loopstrat.crm.journal import note_change
 from loopstrat.drafting.checks import with_first_message_duties
 from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.phones import is_nanp
 from loopstrat.runtime import Runtime
 from loopstrat.sms.gateway import ERROR_UNSUBSCRIBED
 from loopstrat.sms.outbound import SETTLED, Composed, OutboundText, Outcome, send_once
@@ -102,6 +103,10 @@ def send_stored(rt: Runtime, message_id: int) -> Outcome | None:
         msg = session.get(Message, message_id)
         if msg is None or msg.direction != "out" or msg.idempotency_key is None:
             log.warning("send_stored message_id=%s missing", message_id)
+            outbox.finish(
+                session, OUTBOX_KIND, str(message_id), state="cancelled", reason="missing"
+            )
+            session.commit()
             return None
         text = OutboundText(
             key=msg.idempotency_key,
@@ -145,8 +150,12 @@ def decide_text(session: Session, text: OutboundText, now: datetime) -> Decision
     contact = session.get(Contact, text.contact_id) if text.contact_id else None
     if contact is None:
         return Block("no_contact")
-    if text.kind == HELP_KIND and contact.opted_out_at is not None:
-        return Block("opted_out")  # after STOP only the opt-out confirmation may follow
+    if not is_nanp(contact.phone):
+        return Block("not_nanp")  # a short code or a foreign sender: nothing we may text
+    if contact.opted_out_at is not None and text.kind != OPT_OUT_CONFIRM_KIND:
+        # After STOP only the opt-out confirmation may follow: not HELP, and not a "you're
+        # resubscribed" from a START that a later STOP has overtaken.
+        return Block("opted_out")
     lead = session.get(Lead, text.lead_id) if text.lead_id else None
     purpose = CONFIRMATION if text.kind in CONFIRMATION_KINDS | {HELP_KIND} else REPLY
     return may_text(

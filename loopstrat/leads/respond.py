@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from loopstrat import outbox
 from loopstrat.clock import utcnow
-from loopstrat.compliance import REPLY, Decision, may_text
+from loopstrat.compliance import REPLY, Block, Decision, may_text
 from loopstrat.compliance.consent import recipient_of, record_opt_out
 from loopstrat.crm.journal import note_change
 from loopstrat.drafting.drafter import draft_first_reply
@@ -37,6 +37,8 @@ def respond_to_lead(rt: Runtime, lead_id: int) -> Outcome | None:
         lead = session.get(Lead, lead_id)
         if lead is None:
             log.warning("respond_to_lead lead_id=%s missing", lead_id)
+            outbox.finish(session, OUTBOX_KIND, str(lead_id), state="cancelled", reason="missing")
+            session.commit()
             return None
         account = session.get(Account, lead.account_id)
         contact = session.get(Contact, lead.contact_id)
@@ -57,7 +59,13 @@ def respond_to_lead(rt: Runtime, lead_id: int) -> Outcome | None:
     def decide(session: Session, now: datetime) -> Decision:
         acct = session.get(Account, text.account_id)
         person = session.get(Contact, text.contact_id)
-        assert acct is not None and person is not None
+        current = session.get(Lead, lead_id)
+        assert acct is not None and person is not None and current is not None
+        if current.owner == "human" or current.last_inbound_at is not None:
+            # The lead texted, or a person answered, while this reply was held for the
+            # morning: the conversation answers them now, and a canned first text would be
+            # a second text for the same reason.
+            return Block("conversation_started")
         return may_text(
             recipient=recipient_of(person, acct, lead_zip),
             purpose=REPLY,
