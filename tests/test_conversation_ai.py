@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from loopstrat.models import Lead, Message
+from loopstrat import runtime
+from loopstrat.conversations.handle import handle_inbound
+from loopstrat.models import Lead, Message, Outbox
 from tests.conftest import make_account
 from tests.test_conversation_inbound import lead_with_first_reply, to_contractor, to_lead
 from tests.twilio_inbound import text_in
@@ -200,3 +202,28 @@ def test_the_first_text_to_someone_who_texted_first_names_the_business_and_stop(
     assert to_lead(twilio) == [
         "Acme Plumbing: Happy to help! What's the address or ZIP? Reply STOP to opt out."
     ]
+
+
+def test_a_text_that_arrives_while_claude_writes_keeps_its_turn_due(
+    client, app, auto_account, rt, twilio, worker, clock, claude, db
+):
+    claude.reply(FIRST)
+    claude.reply(TURN)
+    lead_with_first_reply(client, auto_account, worker)
+    text_in(client, auto_account, "123 Main St")
+    worker()
+
+    def lead_texts_again() -> None:
+        """Another worker takes the new text in while this one waits on Claude."""
+        claude.while_drafting = None
+        text_in(app.test_client(), auto_account, "Oh, and it's a gas heater")
+        with rt.sessions() as session:
+            newest = session.scalars(select(Message.id).order_by(Message.id.desc())).first()
+        handle_inbound(runtime.current(), newest)
+
+    claude.while_drafting = lead_texts_again
+    quiet_spell_passes(rt, clock, worker)
+    assert len(follow_ups(db)) == 1
+    db.expire_all()
+    turn_row = db.scalars(select(Outbox).where(Outbox.kind == "conversation_ai_turn")).one()
+    assert turn_row.state == "pending"  # the new text's turn is still to be decided

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from loopstrat.models import Contact, Lead, Message, Outbox
+from loopstrat.sms.outbound import CLAIM_LEASE
 from tests.test_speed_to_lead import post_lead
 from workers.scheduler import dispatch_due
 
@@ -39,7 +40,7 @@ def test_server_error_is_reconciled_then_sent_once(client, account, rt, twilio, 
     post_lead(client, account)
     worker()
     assert reply_row(db).status == "unknown"
-    clock.shift(timedelta(seconds=6))
+    clock.shift(CLAIM_LEASE + timedelta(seconds=1))
     dispatch_due(rt)
     worker()
     assert len(twilio.created) == 1

@@ -155,7 +155,9 @@ def _record_turn(session: Session, lead_id: int, burst: Burst, turn: Turn) -> tu
     account = session.get(Account, lead.account_id)
     contact = session.get(Contact, lead.contact_id)
     assert account is not None and contact is not None
-    outbox.finish(session, AI_TURN_KIND, str(lead_id))
+    if not _texted_since(session, account.id, lead_id, burst.last_in_id):
+        # A text that came while Claude wrote has re-opened the row for the next burst.
+        outbox.finish(session, AI_TURN_KIND, str(lead_id))
     if lead.owner != "ai" or contact.opted_out_at is not None:
         return [], "taken_over"  # a person replied, or the lead opted out, while Claude wrote
     ids: list[int] = []
@@ -170,6 +172,20 @@ def _record_turn(session: Session, lead_id: int, burst: Burst, turn: Turn) -> tu
     if turn.body:
         ids.append(_store_follow_up(session, account, contact, lead, burst, turn))
     return ids, turn.hand_off or "sent"
+
+
+def _texted_since(session: Session, account_id: int, lead_id: int, message_id: int) -> bool:
+    newer = session.scalar(
+        select(Message.id)
+        .where(
+            Message.account_id == account_id,
+            Message.lead_id == lead_id,
+            Message.direction == "in",
+            Message.id > message_id,
+        )
+        .limit(1)
+    )
+    return newer is not None
 
 
 def _hand_off(

@@ -120,8 +120,12 @@ def _settle_earlier_attempt(
     if seen.status in FINAL_OPEN:
         return Outcome("blocked", seen.id, reason=seen.reason)
     assert seen.claimed_at is not None
-    if seen.status == "claimed" and utcnow() - seen.claimed_at < CLAIM_LEASE:
-        return Outcome("in_flight", seen.id)
+    if utcnow() - seen.claimed_at < CLAIM_LEASE:
+        if seen.status == "claimed":
+            return Outcome("in_flight", seen.id)
+        # A call that timed out may still be creating the message at Twilio: asking its
+        # Messages list too soon would find nothing and send the text a second time.
+        return Outcome("retry", seen.id, reason=f"{RECONCILE_PREFIX}wait")
     try:
         found = gateway.find_sent(
             to=seen.to_phone,
