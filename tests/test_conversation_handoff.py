@@ -24,7 +24,7 @@ def minutes_pass(rt, clock, worker, minutes: int) -> None:
     worker()
 
 
-def cli(rt, monkeypatch, *args: str):
+def cli(rt, monkeypatch, *args: str, exit_code: int = 0):
     """`loopstrat ...` as an operator runs it, with the environment the test runs on."""
     current = runtime.current().settings  # Claude's stand-in too, when a test started one
     env = {
@@ -40,7 +40,7 @@ def cli(rt, monkeypatch, *args: str):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     result = CliRunner().invoke(main, list(args))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return result
 
 

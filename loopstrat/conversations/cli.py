@@ -4,12 +4,15 @@ the dashboard has it. Thin: parse, call takeover/view, print. Every command name
 from __future__ import annotations
 
 import re
+import sys
 import uuid
 
 import click
 
 from loopstrat import runtime
+from loopstrat.clock import utcnow
 from loopstrat.config import ConfigError, load_settings
+from loopstrat.conversations.inbound import InboundText, record_inbound
 from loopstrat.conversations.takeover import TakeoverError, hand_back, reply_as_person, send_draft
 from loopstrat.conversations.view import conversation
 from loopstrat.models import Account
@@ -56,7 +59,30 @@ def reply(
         raise click.ClickException(str(exc)) from None
     result = outcome.result if outcome else "missing"
     reason = f" ({outcome.reason})" if outcome and outcome.reason else ""
-    click.echo(f"reply {result}{reason}")
+    until = f" until {outcome.until:%Y-%m-%d %H:%M} UTC" if outcome and outcome.until else ""
+    click.echo(f"reply {result}{reason}{until}")
+    if result in ("blocked", "rejected", "missing"):
+        sys.exit(1)  # a script must see that nothing went out
+
+
+@click.command("text-in")
+@ACCOUNT
+@click.option("--from", "from_", required=True, help="The sender's phone number.")
+@click.option("--body", required=True, help="What they texted.")
+def text_in(account_id: int, from_: str, body: str) -> None:
+    """Take in a text as if Twilio had delivered it: for trying conversations locally.
+
+    It goes through the same code as POST /twilio/inbound after the signature check, which
+    a sandbox (no TWILIO_AUTH_TOKEN) cannot pass."""
+    rt = _runtime()
+    with rt.sessions() as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            raise click.ClickException(f"no account {account_id}")
+        inbound = InboundText(f"SMlocal{uuid.uuid4().hex[:27]}", account.twilio_number, from_, body)
+        stored = record_inbound(session, inbound, utcnow())
+        session.commit()
+    click.echo(f"stored as message {stored.message_id}; the worker takes it from here")
 
 
 @click.command()

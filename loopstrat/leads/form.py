@@ -58,7 +58,7 @@ class LeadForm:
         if text["email"] and "email" not in errors and not EMAIL_RE.match(text["email"]):
             errors["email"] = "is not an email address"
         if text["zip"] and not ZIP_INPUT_RE.match(text["zip"]):
-            errors["zip"] = "must be a 5-digit US ZIP code"
+            errors["zip"] = "must be a US ZIP code: 5 digits, or ZIP+4"
         if errors:
             raise FormErrors(errors)
         return cls(

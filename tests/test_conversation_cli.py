@@ -1,0 +1,35 @@
+"""The conversation commands as a developer or a contractor uses them before the dashboard."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from loopstrat.models import Message
+from tests.test_conversation_handoff import cli
+from tests.test_conversation_inbound import ALERT_PHONE, lead_with_first_reply, to_contractor
+from tests.test_speed_to_lead import LEAD, post_lead
+
+
+def test_text_in_takes_a_text_as_twilio_would_deliver_it(
+    client, account, rt, twilio, worker, clock, db, monkeypatch
+):
+    lead_with_first_reply(client, account, worker)
+    result = cli(rt, monkeypatch, "text-in", "--account", str(account.id),
+                 "--from", "801-555-0142", "--body", "Tuesday works")  # fmt: skip
+    assert "stored as message" in result.output
+    worker()
+    assert to_contractor(twilio)[0].endswith(": Tuesday works")
+    assert {m["To"] for m in twilio.sent} == {"+18015550142", ALERT_PHONE}
+    inbound = db.scalars(select(Message).where(Message.direction == "in")).one()
+    assert inbound.body == "Tuesday works" and inbound.account_id == account.id
+
+
+def test_a_reply_that_is_blocked_says_so_and_exits_non_zero(
+    client, account, rt, twilio, worker, clock, db, monkeypatch
+):
+    lead_id = post_lead(client, account, {**LEAD, "consent": ""}).get_json()["lead_id"]
+    worker()
+    result = cli(rt, monkeypatch, "reply", "--account", str(account.id),
+                 "--lead", str(lead_id), "--body", "Mike here", exit_code=1)  # fmt: skip
+    assert "blocked (no_consent)" in result.output
+    assert twilio.sent == []
