@@ -26,6 +26,9 @@ from loopstrat.clock import utcnow
 from loopstrat.db import Base, UTCDateTime
 
 PLAN_ACTIVE_STATES = ("trialing", "active")
+# Ids name records outside the database (Airtable's C12/L34/M56, consent evidence): SQLite
+# would hand a deleted row's id to the next one; PostgreSQL's sequences never do.
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 
 class Account(Base):
@@ -87,7 +90,7 @@ class User(Base):
 
 class Contact(Base):
     __tablename__ = "contacts"
-    __table_args__ = (UniqueConstraint("account_id", "phone"),)
+    __table_args__ = (UniqueConstraint("account_id", "phone"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
@@ -124,7 +127,10 @@ class ConsentEvent(Base):
 
 class Lead(Base):
     __tablename__ = "leads"
-    __table_args__ = (Index("ix_leads_account_contact", "account_id", "contact_id"),)
+    __table_args__ = (
+        Index("ix_leads_account_contact", "account_id", "contact_id"),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
@@ -162,6 +168,7 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_account_contact", "account_id", "contact_id", "created_at"),
         Index("ix_messages_lead", "lead_id", "created_at"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

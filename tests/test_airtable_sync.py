@@ -306,3 +306,17 @@ def test_a_conversation_lands_in_messages_too(
         assert row["Kind"] == kind
         assert row["Status"] in ("queued", "received")
     assert airtable.row("Leads", f"L{lead_id}")["Status"] == "replied"
+
+
+def test_a_deleted_contact_s_ids_are_never_given_to_someone_else(
+    client, rt, account, twilio, worker, clock, db
+):
+    first = post_lead(client, account).get_json()["lead_id"]
+    contact_id = db.get(Lead, first).contact_id
+    with rt.sessions() as session:
+        delete_contact(session, account.id, contact_id, "test")
+        session.commit()
+    second = post_lead(client, account, {**LEAD, "phone": "801-555-0143"}).get_json()["lead_id"]
+    db.expire_all()
+    assert second > first
+    assert db.get(Lead, second).contact_id > contact_id  # C12 in Airtable stays one person
