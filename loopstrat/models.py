@@ -142,6 +142,9 @@ class Lead(Base):
     page_url: Mapped[str | None] = mapped_column(String(500))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # This inquiry's own consent (its form's checkbox): a first reply answers this inquiry, so
+    # a consent given with an earlier one does not cover it.
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The reply's story: pending -> held (quiet hours) -> responded | suppressed.
     response_state: Mapped[str] = mapped_column(String(20), default="pending")
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

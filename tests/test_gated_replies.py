@@ -122,3 +122,15 @@ def test_a_lead_who_texts_while_the_first_reply_is_held_gets_one_text_in_the_mor
     assert "Acme Plumbing" in to_lead[0] and "Reply STOP to opt out" in to_lead[0]
     first = db.scalars(select(Message).where(Message.kind == "first_reply")).one()
     assert (first.status, first.reason) == ("suppressed", "conversation_started")
+
+
+def test_consent_given_with_an_earlier_inquiry_does_not_cover_a_new_one(
+    client, account, twilio, worker, clock, db
+):
+    post_lead(client, account)
+    worker()
+    clock.shift(timedelta(minutes=30))
+    lead_id = post_lead(client, account, {**LEAD, "consent": ""}).get_json()["lead_id"]
+    worker()
+    assert len(twilio.created) == 1  # the first inquiry's reply only
+    assert the_reply(db, lead_id).reason == "no_consent"

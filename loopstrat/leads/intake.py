@@ -94,7 +94,7 @@ def record_lead(
         return lead_id, True
     with Session(bind=conn) as session:  # the rare paths, in the same transaction
         if open_lead is not None:
-            lead_id = _fold_repost(session, account, open_lead, form)
+            lead_id = _fold_repost(session, account, open_lead, form, now)
         if account.crm_connected:
             note_change(session, account.id, "contact", contact_id)
             note_change(session, account.id, "lead", lead_id)
@@ -150,6 +150,7 @@ def _lead_row(
         "page_url": form.page_url,
         "received_at": now,
         "updated_at": now,
+        "consent_at": now if form.consent else None,
     }
 
 
@@ -162,7 +163,11 @@ def _open_lead(
 
 
 def _fold_repost(
-    session: Session, account: IntakeAccount, open_lead: tuple[int, str, str], form: LeadForm
+    session: Session,
+    account: IntakeAccount,
+    open_lead: tuple[int, str, str],
+    form: LeadForm,
+    now: datetime,
 ) -> int:
     """A second post within the window adds to the open lead; rare, so the ORM is fine here."""
     lead_id, inquiry, response_state = open_lead
@@ -174,6 +179,8 @@ def _fold_repost(
     lead.zip = form.zip or lead.zip
     lead.source = form.source
     lead.page_url = form.page_url or lead.page_url
+    if form.consent and lead.consent_at is None:
+        lead.consent_at = now
     if response_state in ("pending", "suppressed"):
         # Not yet answered, or held back (no consent then, perhaps consent now): decide again.
         outbox.schedule(

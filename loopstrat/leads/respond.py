@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -66,8 +67,9 @@ def respond_to_lead(rt: Runtime, lead_id: int) -> Outcome | None:
             # morning: the conversation answers them now, and a canned first text would be
             # a second text for the same reason.
             return Block("conversation_started")
+        recipient = recipient_of(person, acct, lead_zip)
         return may_text(
-            recipient=recipient_of(person, acct, lead_zip),
+            recipient=replace(recipient, consent=current.consent_at is not None),
             purpose=REPLY,
             now=now,
             account_active=acct.is_active,

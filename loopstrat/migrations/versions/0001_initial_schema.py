@@ -266,6 +266,7 @@ def upgrade() -> None:
         sa.Column("page_url", sa.String(length=500), nullable=True),
         sa.Column("received_at", loopstrat.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", loopstrat.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("consent_at", loopstrat.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("response_state", sa.String(length=20), nullable=False),
         sa.Column("first_response_at", loopstrat.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("held_until", loopstrat.db.UTCDateTime(timezone=True), nullable=True),
