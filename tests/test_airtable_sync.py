@@ -222,12 +222,13 @@ def test_an_invalid_token_is_a_clear_sync_error_and_the_text_still_goes_out(
 
 
 def test_a_sync_failing_for_an_hour_alerts_the_account_once(
-    rt, account, twilio, airtable, clock, db
+    rt, account, twilio, airtable, worker, clock, db
 ):
     connect(rt, account.id, token="patRevoked.0000")
     add_contacts(rt, account.id, 1)
     for _ in range(8):  # every 10 minutes, for 70 minutes
         assert sync_account(rt, account.id, sleep=clock.shift).state == "failed"
+        worker()  # the alert is an ordinary stored text: the dispatcher sends it
         clock.shift(600)
     alerts = [m for m in twilio.created if m["to"] == account.alert_phone]
     assert len(alerts) == 1
@@ -320,3 +321,21 @@ def test_a_deleted_contact_s_ids_are_never_given_to_someone_else(
     db.expire_all()
     assert second > first
     assert db.get(Lead, second).contact_id > contact_id  # C12 in Airtable stays one person
+
+
+def test_the_failing_sync_alert_waits_out_the_account_s_do_not_disturb(
+    rt, twilio, airtable, worker, clock, db
+):
+    from tests.conftest import make_account
+
+    account = make_account(rt, alert_dnd_start="10:00", alert_dnd_end="18:00")  # 11:00 now
+    connect(rt, account.id, token="patRevoked.0000")
+    add_contacts(rt, account.id, 1)
+    for _ in range(8):
+        sync_account(rt, account.id, sleep=clock.shift)
+        worker()
+        clock.shift(600)
+    assert [m for m in twilio.created if m["to"] == account.alert_phone] == []
+    clock.shift(timedelta(hours=6))  # past 18:00 in Salt Lake City
+    worker()
+    assert len([m for m in twilio.created if m["to"] == account.alert_phone]) == 1

@@ -12,11 +12,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from loopstrat.compliance import Allow, Block, Decision
+from loopstrat.conversations.texts import store_text
 from loopstrat.crm.journal import waiting
 from loopstrat.models import Account, CrmSyncState
 from loopstrat.runtime import Runtime
-from loopstrat.sms.outbound import Composed, OutboundText, send_once
 
 log = logging.getLogger(__name__)
 
@@ -77,35 +76,28 @@ def alert_key(account_id: int, failing_since: datetime) -> str:
 
 
 def alert_failing(rt: Runtime, account_id: int, failing_since: datetime, error: str) -> None:
-    from loopstrat.leads.respond import status_callback_url
-
+    """Store the alert as a conversation text: the dispatcher sends it through the account's
+    do-not-disturb window, with the retries and reconciling every text gets."""
     with rt.sessions() as session:
         account = session.get(Account, account_id)
         if account is None or not account.alert_phone:
             log.info("crm alert skipped account_id=%s reason=no_alert_phone", account_id)
             return
-        to, from_ = account.alert_phone, account.twilio_number
-    text = OutboundText(
-        key=alert_key(account_id, failing_since),
-        account_id=account_id,
-        contact_id=None,
-        lead_id=None,
-        kind="alert",
-        to=to,
-        from_=from_,
-    )
-
-    def decide(session: Session, _now: datetime) -> Decision:
-        acct = session.get(Account, account_id)
-        return Allow() if acct is not None and acct.is_active else Block("account_inactive")
-
-    def compose() -> Composed:
         # The contractor's own phone: name the problem, never the token.
         body = (
             "Loopstrat: your Airtable sync has failed for over an hour "
             f"({error[:80]}). Texts to leads are not affected; records wait until it is fixed."
         )
-        return Composed(body, "template")
-
-    outcome = send_once(rt.sessions, rt.sms, status_callback_url(rt), text, decide, compose)
-    log.warning("crm sync failing alert account_id=%s result=%s", account_id, outcome.result)
+        store_text(
+            session,
+            key=alert_key(account_id, failing_since),
+            account=account,
+            to=account.alert_phone,
+            kind="alert",
+            body=body,
+            drafted_by="template",
+            contact_id=None,
+            lead_id=None,
+        )
+        session.commit()
+    log.warning("crm sync failing alert stored account_id=%s", account_id)
