@@ -26,6 +26,7 @@ from loopstrat.phones import is_nanp
 from loopstrat.runtime import Runtime
 from loopstrat.sms.gateway import ERROR_UNSUBSCRIBED
 from loopstrat.sms.outbound import SETTLED, Composed, OutboundText, Outcome, send_once
+from loopstrat.sms.status import status_callback_url
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ def send_stored(rt: Runtime, message_id: int) -> Outcome | None:
     def decide(session: Session, now: datetime) -> Decision:
         return decide_text(session, text, now)
 
-    callback = rt.settings.public_base_url.rstrip("/") + "/twilio/status"
+    callback = status_callback_url(rt.settings)
     outcome = send_once(rt.sessions, rt.sms, callback, text, decide, lambda: composed)
     _settle_outbox(rt, text.account_id, message_id, outcome)
     log.info(

@@ -19,6 +19,7 @@ from loopstrat.models import Account, Contact, Lead, Message
 from loopstrat.runtime import Runtime
 from loopstrat.sms.gateway import ERROR_UNSUBSCRIBED
 from loopstrat.sms.outbound import Composed, OutboundText, Outcome, send_once
+from loopstrat.sms.status import status_callback_url
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,6 @@ OUTBOX_KIND = "respond_to_lead"
 
 def first_reply_key(lead_id: int) -> str:
     return f"lead-{lead_id}-first-reply"
-
-
-def status_callback_url(rt: Runtime) -> str:
-    return rt.settings.public_base_url.rstrip("/") + "/twilio/status"
 
 
 def respond_to_lead(rt: Runtime, lead_id: int) -> Outcome | None:
@@ -79,7 +76,8 @@ def respond_to_lead(rt: Runtime, lead_id: int) -> Outcome | None:
         draft = draft_first_reply(rt.drafter, profile, inquiry)
         return Composed(draft.body, draft.drafted_by)
 
-    outcome = send_once(rt.sessions, rt.sms, status_callback_url(rt), text, decide, compose)
+    callback = status_callback_url(rt.settings)
+    outcome = send_once(rt.sessions, rt.sms, callback, text, decide, compose)
     record_outcome(rt, lead_id, outcome)
     log.info(
         "respond_to_lead account_id=%s lead_id=%s result=%s reason=%s",

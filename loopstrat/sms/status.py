@@ -11,9 +11,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loopstrat.compliance.consent import record_opt_out
+from loopstrat.config import Settings
 from loopstrat.crm.journal import note_change
 from loopstrat.models import Contact, Message
 from loopstrat.sms.gateway import ERROR_UNSUBSCRIBED
+
+STATUS_PATH = "/twilio/status"  # webhooks/twilio.py serves it
+
+
+def status_callback_url(settings: Settings) -> str:
+    """Where Twilio reports each text's delivery: the public address, as signatures are checked."""
+    return settings.public_base_url.rstrip("/") + STATUS_PATH
+
 
 STATUS_RANK = {
     "claimed": 0,
