@@ -36,3 +36,13 @@ def test_tokens_are_encrypted_masked_and_refused_under_another_key():
     assert masked(token) == "pat…cdef"
     with pytest.raises(AirtableSettingsError, match="ENCRYPTION_KEY"):
         decrypt_token(theirs, stored)
+
+
+def test_a_sync_releases_only_its_own_lock(redis_conn):
+    from loopstrat.crm.sync import _release
+
+    redis_conn.set("crm:sync:1", "theirs")
+    _release(redis_conn, "crm:sync:1", "mine")  # ours expired; another sync holds it now
+    assert redis_conn.get("crm:sync:1") == b"theirs"
+    _release(redis_conn, "crm:sync:1", "theirs")
+    assert redis_conn.get("crm:sync:1") is None

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+import redis
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -81,9 +82,23 @@ def sync_account(
         client = AirtableClient(conn, api, BaseLimiter(rt.redis), sleep)
         result = _drain(rt, client, time.monotonic() + budget_s)
     finally:
-        if rt.redis.get(lock_key) == owner.encode():
-            rt.redis.delete(lock_key)
+        _release(rt.redis, lock_key, owner)
     return _settle(rt, account_id, result)
+
+
+def _release(conn: redis.Redis, lock_key: str, owner: str) -> None:
+    """Delete the lock only if it is still ours, atomically: had it expired and another sync
+    taken it between a GET and a DELETE, that sync's lock would go (WATCH, as fakeredis, the
+    `make run` Redis without redis-server, has no Lua)."""
+    with conn.pipeline() as pipe:
+        try:
+            pipe.watch(lock_key)  # type: ignore[no-untyped-call]
+            if pipe.get(lock_key) == owner.encode():
+                pipe.multi()
+                pipe.delete(lock_key)
+                pipe.execute()
+        except redis.WatchError:
+            pass  # it changed hands meanwhile: not ours to delete
 
 
 def _drain(rt: Runtime, client: AirtableClient, deadline: float) -> SyncResult:
