@@ -93,12 +93,13 @@ def create_account_cmd(
 def worker(burst: bool, queue_names: tuple[str, ...]) -> None:
     """Run jobs from the texts queue, or the ones named with --queue."""
     from workers.queues import DEFAULT_QUEUE, queue
-    from workers.worker import LoopstratWorker
+    from workers.worker import LoopstratWorker, warm_up
 
     rt = _runtime()
     click.echo(rt.settings.banner(), err=True)
     # The crm queue gets its own process: an Airtable pause must never delay a text.
     queues = [queue(rt, name) for name in (queue_names or (DEFAULT_QUEUE,))]
+    warm_up(rt)
     LoopstratWorker(queues, connection=rt.redis).work(burst=burst, with_scheduler=False)
 
 

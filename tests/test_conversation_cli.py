@@ -33,3 +33,19 @@ def test_a_reply_that_is_blocked_says_so_and_exits_non_zero(
                  "--lead", str(lead_id), "--body", "Mike here", exit_code=1)  # fmt: skip
     assert "blocked (no_consent)" in result.output
     assert twilio.sent == []
+
+
+def test_conversation_shows_when_a_held_reply_will_go(
+    client, account, rt, twilio, worker, db, monkeypatch
+):
+    import time_machine
+
+    from tests.test_gated_replies import NIGHT
+
+    with time_machine.travel(NIGHT, tick=False):
+        lead_id = post_lead(client, account).get_json()["lead_id"]
+        worker()
+        shown = cli(rt, monkeypatch, "conversation", "--account", str(account.id),
+                    "--lead", str(lead_id))  # fmt: skip
+    assert "[template, deferred (quiet_hours), held until 2026-11-26 15:00 UTC]" in shown.output
+    assert "(first_reply, not drafted yet)" in shown.output

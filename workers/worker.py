@@ -5,6 +5,9 @@ from __future__ import annotations
 from redis import Redis
 from rq import SimpleWorker
 
+from loopstrat.phones import recipient_place
+from loopstrat.runtime import Runtime
+
 
 class LoopstratWorker(SimpleWorker):
     """SimpleWorker: jobs are short and I/O-bound and a fork per job would cost more than the
@@ -17,3 +20,13 @@ class LoopstratWorker(SimpleWorker):
             # fakeredis's TCP server (the `make run` Redis when redis-server is absent) answers
             # CLIENT INFO with "addr=('127.0.0.1', 5000)", which redis-py cannot parse.
             self.ip_address = "unknown"
+
+
+def warm_up(rt: Runtime) -> None:
+    """Pay the start-up costs before the first job, not during it: importing the jobs (about
+    2 s), the phone and ZIP time-zone tables, and the outside-service clients. Otherwise the
+    first lead after every deploy is answered seconds late."""
+    import workers.jobs  # noqa: F401 - imported for its side effect: RQ finds it loaded
+
+    recipient_place("+18015550142", "84101")
+    _ = rt.sms, rt.drafter

@@ -112,7 +112,12 @@ def show_conversation(account_id: int, lead_id: int) -> None:
     click.echo(f"lead {view.lead_id}: {view.state}, owner {view.owner}{out}")
     for text in view.texts:
         arrow = "<-" if text.direction == "in" else "->"
-        click.echo(f"{text.at:%Y-%m-%d %H:%M} {arrow} [{text.author}, {text.status}] {text.body}")
+        body = text.body or f"({text.kind}, not drafted yet)"
+        why = f" ({text.reason})" if text.reason and text.status != "received" else ""
+        until = f", held until {text.held_until:%Y-%m-%d %H:%M} UTC" if text.held_until else ""
+        click.echo(
+            f"{text.at:%Y-%m-%d %H:%M} {arrow} [{text.author}, {text.status}{why}{until}] {body}"
+        )
 
 
 @click.command("conversation-settings")

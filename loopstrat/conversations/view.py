@@ -28,6 +28,7 @@ class ConversationText:
     body: str
     status: str
     reason: str | None
+    held_until: datetime | None = None  # a deferred text's next try (quiet hours, DND)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ def conversation(session: Session, account_id: int, lead_id: int) -> Conversatio
             body=m.body,
             status=m.status,
             reason=m.reason,
+            held_until=m.scheduled_for if m.status == "deferred" else None,
         )
         for m in lead_texts(session, account_id, lead_id)
     ]
