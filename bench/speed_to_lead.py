@@ -49,9 +49,10 @@ BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 REDIS_DB = 11
 ACCOUNT_NUMBER = "+18015550111"
-# The Procfile's web options, for both apps; only the bind address and control socket differ.
-# Like the Procfile, the process count comes from WEB_CONCURRENCY (gunicorn's own default: 1).
-WEB_OPTIONS = ["--threads", "4", "--access-logfile", "-"]
+# The Procfile's web options, for both apps; only the bind address differs. Like the Procfile,
+# the process count comes from WEB_CONCURRENCY (gunicorn's own default: 1), and there is no
+# control socket (gunicorn 27 unlinks whatever sits at its default path, another server's too).
+WEB_OPTIONS = ["--threads", "4", "--no-control-socket", "--access-logfile", "-"]
 
 # Blank rather than absent in the children: python-dotenv never overrides a set variable, so a
 # stray .env cannot switch on Claude, billing, Airtable or a Twilio edge during a benchmark.
@@ -293,9 +294,7 @@ def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> str:
 
 
 def start_web(procs: Processes, name: str, app: str, port: int, env: dict[str, str]) -> None:
-    # gunicorn 27 opens a control socket at ~/.gunicorn/gunicorn.ctl by default and unlinks
-    # whatever is there: give each server its own, so neither takes another server's.
-    where = ["--bind", f"{HOST}:{port}", "--control-socket", str(procs.logs / f"{name}.ctl")]
+    where = ["--bind", f"{HOST}:{port}"]
     proc = procs.start(name, [str(BIN / "gunicorn"), *where, *WEB_OPTIONS, app], env)
     deadline = time.monotonic() + START_TIMEOUT_S
     while True:
@@ -613,10 +612,14 @@ def report_latency(args: argparse.Namespace, f: Figures) -> list[str]:
         f"(b) latency: {f.leads} leads at {args.rate:g}/s after {WARM_LEADS} warm-up, one "
         "worker; from the lead's received_at (DB) to its POST arriving at the Twilio stand-in"
     )
-    stamped = percentile(f.stamps_ms, 50, len(f.stamps_ms))
+    stamped = (
+        f"{percentile(f.stamps_ms, 50, len(f.stamps_ms)):.1f} ms"
+        if f.stamps_ms
+        else "n/a (the worker's clock was moved)"
+    )
     print(
         f"    answered 202 {f.posted[202]}/{f.leads}, texted {f.leads - f.missing}/{f.leads}, "
-        f"texted twice {f.texted_twice}; received_at -> first_response_at p50 {stamped:.1f} ms"
+        f"texted twice {f.texted_twice}; received_at -> first_response_at p50 {stamped}"
     )
     if f.missing:
         misses.append(f"{f.missing} of {f.leads} leads never reached Twilio")

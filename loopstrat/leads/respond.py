@@ -52,25 +52,9 @@ def respond_to_lead(rt: Runtime, lead_id: int) -> Outcome | None:
             to=contact.phone,
             from_=account.twilio_number,
         )
-        lead_zip = lead.zip
 
     def decide(session: Session, now: datetime) -> Decision:
-        acct = session.get(Account, text.account_id)
-        person = session.get(Contact, text.contact_id)
-        current = session.get(Lead, lead_id)
-        assert acct is not None and person is not None and current is not None
-        if current.owner == "human" or current.last_inbound_at is not None:
-            # The lead texted, or a person answered, while this reply was held for the
-            # morning: the conversation answers them now, and a canned first text would be
-            # a second text for the same reason.
-            return Block("conversation_started")
-        recipient = recipient_of(person, acct, lead_zip)
-        return may_text(
-            recipient=replace(recipient, consent=current.consent_at is not None),
-            purpose=REPLY,
-            now=now,
-            account_active=acct.is_active,
-        )
+        return first_reply_decision(session, lead_id, now)
 
     def compose() -> Composed:
         draft = draft_first_reply(rt.drafter, profile, inquiry)
@@ -87,6 +71,28 @@ def respond_to_lead(rt: Runtime, lead_id: int) -> Outcome | None:
         outcome.reason,
     )
     return outcome
+
+
+def first_reply_decision(session: Session, lead_id: int, now: datetime) -> Decision:
+    """May the first reply go now? Asked before drafting and again right before the send."""
+    lead = session.get(Lead, lead_id)
+    assert lead is not None
+    account = session.get(Account, lead.account_id)
+    contact = session.get(Contact, lead.contact_id)
+    assert account is not None and contact is not None
+    if lead.owner == "human" or lead.last_inbound_at is not None:
+        # The lead texted, or a person answered, while this reply was held for the morning:
+        # the conversation answers them now, and a canned first text would be a second text
+        # for the same reason.
+        return Block("conversation_started")
+    recipient = recipient_of(contact, account, lead.zip)
+    return may_text(
+        # A first reply answers this inquiry: its own consent, not one given with an earlier.
+        recipient=replace(recipient, consent=lead.consent_at is not None),
+        purpose=REPLY,
+        now=now,
+        account_active=account.is_active,
+    )
 
 
 def _inquiry_of(lead: Lead, contact: Contact) -> Inquiry:
