@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loopstrat import outbox
@@ -22,7 +22,7 @@ from loopstrat.conversations.ai_draft import ASSISTANT, USER, Turn, as_turns, dr
 from loopstrat.conversations.alerts import hand_off_body, store_alert
 from loopstrat.conversations.handle import AI_TURN_KIND
 from loopstrat.conversations.handoff import open_hand_off
-from loopstrat.conversations.texts import send_stored, store_text
+from loopstrat.conversations.texts import cancel_drafts, send_stored, store_text
 from loopstrat.conversations.view import UNSENT, lead_texts
 from loopstrat.drafting.profile import BusinessProfile
 from loopstrat.models import Account, Contact, Lead, Message
@@ -223,15 +223,7 @@ def _store_draft(
     if session.scalar(select(Message.id).where(Message.idempotency_key == key)):
         return
     # The newer draft answers the whole burst, the older one's texts included.
-    session.execute(
-        update(Message)
-        .where(
-            Message.account_id == account.id,
-            Message.lead_id == lead.id,
-            Message.status == "draft",
-        )
-        .values(status="cancelled", reason="superseded")
-    )
+    cancel_drafts(session, account.id, lead.id, reason="superseded")
     session.add(
         Message(
             idempotency_key=key,

@@ -58,7 +58,7 @@ def still_waiting_body(account: Account, contact: Contact, lead: Lead, minutes: 
 
 
 def store_alert(
-    session: Session, *, key: str, account: Account, lead: Lead, body: str
+    session: Session, *, key: str, account: Account, lead: Lead | None, body: str
 ) -> Message | None:
     """The alert's row and outbox row, or None when the account has nowhere to send alerts."""
     if not account.alert_phone:
@@ -73,7 +73,7 @@ def store_alert(
         drafted_by="template",
         # Not the lead's text: no contact, so the lead's opt-out does not cancel it.
         contact_id=None,
-        lead_id=lead.id,
+        lead_id=lead.id if lead else None,
     )
 
 

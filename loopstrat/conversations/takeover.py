@@ -14,7 +14,7 @@ from loopstrat.clock import utcnow
 from loopstrat.conversations.handle import AI_TURN_KIND
 from loopstrat.conversations.handoff import OUTBOX_KIND as HANDOFF_KIND
 from loopstrat.conversations.texts import OUTBOX_KIND as TEXT_KIND
-from loopstrat.conversations.texts import is_first_text_to, send_stored, store_text
+from loopstrat.conversations.texts import cancel_drafts, is_first_text_to, send_stored, store_text
 from loopstrat.drafting.checks import with_first_message_duties
 from loopstrat.models import Account, Contact, Lead, Message
 from loopstrat.runtime import Runtime
@@ -49,15 +49,7 @@ def reply_as_person(
         )
         lead.owner, lead.last_human_reply_at = "human", utcnow()
         outbox.finish(session, AI_TURN_KIND, str(lead.id), "cancelled", "human_took_over")
-        session.execute(
-            update(Message)
-            .where(
-                Message.account_id == account.id,
-                Message.lead_id == lead.id,
-                Message.status == "draft",
-            )
-            .values(status="cancelled", reason="human_took_over")
-        )
+        cancel_drafts(session, account.id, lead.id, reason="human_took_over")
         session.commit()
         message_id = msg.id
     return send_stored(rt, message_id)

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loopstrat import outbox
@@ -81,6 +81,19 @@ def store_text(
             run_now=True,
         )
     return msg
+
+
+def cancel_drafts(session: Session, account_id: int, lead_id: int, *, reason: str) -> None:
+    """Close the lead's assist drafts still waiting for a person."""
+    session.execute(
+        update(Message)
+        .where(
+            Message.account_id == account_id,
+            Message.lead_id == lead_id,
+            Message.status == "draft",
+        )
+        .values(status="cancelled", reason=reason)
+    )
 
 
 def is_first_text_to(session: Session, account_id: int, phone: str) -> bool:

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from loopstrat.conversations.texts import store_text
+from loopstrat.conversations.alerts import store_alert
 from loopstrat.crm.journal import waiting
 from loopstrat.models import Account, CrmSyncState
 from loopstrat.runtime import Runtime
@@ -80,24 +80,16 @@ def alert_failing(rt: Runtime, account_id: int, failing_since: datetime, error: 
     do-not-disturb window, with the retries and reconciling every text gets."""
     with rt.sessions() as session:
         account = session.get(Account, account_id)
-        if account is None or not account.alert_phone:
-            log.info("crm alert skipped account_id=%s reason=no_alert_phone", account_id)
+        if account is None:
             return
         # The contractor's own phone: name the problem, never the token.
         body = (
             "Loopstrat: your Airtable sync has failed for over an hour "
             f"({error[:80]}). Texts to leads are not affected; records wait until it is fixed."
         )
-        store_text(
-            session,
-            key=alert_key(account_id, failing_since),
-            account=account,
-            to=account.alert_phone,
-            kind="alert",
-            body=body,
-            drafted_by="template",
-            contact_id=None,
-            lead_id=None,
-        )
+        key = alert_key(account_id, failing_since)
+        if store_alert(session, key=key, account=account, lead=None, body=body) is None:
+            log.info("crm alert skipped account_id=%s reason=no_alert_phone", account_id)
+            return
         session.commit()
     log.warning("crm sync failing alert stored account_id=%s", account_id)
