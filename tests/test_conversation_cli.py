@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from loopstrat.models import Message
@@ -47,5 +49,32 @@ def test_conversation_shows_when_a_held_reply_will_go(
         worker()
         shown = cli(rt, monkeypatch, "conversation", "--account", str(account.id),
                     "--lead", str(lead_id))  # fmt: skip
-    assert "[template, deferred (quiet_hours), held until 2026-11-26 15:00 UTC]" in shown.output
-    assert "(first_reply, not drafted yet)" in shown.output
+    lines = shown.output.splitlines()
+    assert lines[0] == f"lead {lead_id}: new, a person has it (AI replies are off)"
+    assert lines[1] == "times in America/Denver"
+    # Posted at 22:30 in Utah: the contractor reads their own clock, and when the text goes.
+    assert lines[2] == (
+        "2026-11-25 22:30 MST -> [not drafted yet, held for quiet hours: goes at 8:00 in "
+        "America/Denver (15:00 UTC)] (first reply: written when it goes)"
+    )
+
+
+def test_a_reply_held_for_quiet_hours_says_when_it_goes(
+    client, account, rt, twilio, worker, db, monkeypatch
+):
+    import time_machine
+
+    from tests.test_gated_replies import NIGHT
+
+    with time_machine.travel(NIGHT - timedelta(hours=10), tick=False):  # 12:30 in Utah
+        lead_id = lead_with_first_reply(client, account, worker)
+    with time_machine.travel(NIGHT, tick=False):
+        result = cli(rt, monkeypatch, "reply", "--account", str(account.id),
+                     "--lead", str(lead_id), "--body", "Mike here, I can come at 10.")  # fmt: skip
+        shown = cli(rt, monkeypatch, "conversation", "--account", str(account.id),
+                    "--lead", str(lead_id))  # fmt: skip
+    held = "held for quiet hours: goes at 8:00 in America/Denver (15:00 UTC)"
+    assert result.output.strip() == f"reply {held}"
+    assert shown.output.splitlines()[0] == f"lead {lead_id}: responded, a person has it"
+    assert f"-> [person, {held}] Mike here, I can come at 10." in shown.output
+    assert len(twilio.sent) == 1  # the first reply; the person's text waits for the morning

@@ -6,16 +6,20 @@ from __future__ import annotations
 import re
 import sys
 import uuid
+from zoneinfo import ZoneInfo
 
 import click
 
 from loopstrat import runtime
 from loopstrat.clock import utcnow
+from loopstrat.compliance.holds import describe_hold
 from loopstrat.config import ConfigError, load_settings
 from loopstrat.conversations.inbound import InboundText, record_inbound
 from loopstrat.conversations.takeover import TakeoverError, hand_back, reply_as_person, send_draft
-from loopstrat.conversations.view import conversation
-from loopstrat.models import Account
+from loopstrat.conversations.view import Conversation, conversation, hold_zones
+from loopstrat.models import Account, Message
+from loopstrat.phones import InvalidPhone, normalise
+from loopstrat.sms.outbound import Outcome
 
 ACCOUNT = click.option("--account", "account_id", type=int, required=True, help="Account id.")
 DND_RE = re.compile(r"((?:[01]\d|2[0-3]):[0-5]\d)-((?:[01]\d|2[0-3]):[0-5]\d)")
@@ -58,11 +62,21 @@ def reply(
     except TakeoverError as exc:
         raise click.ClickException(str(exc)) from None
     result = outcome.result if outcome else "missing"
-    reason = f" ({outcome.reason})" if outcome and outcome.reason else ""
-    until = f" until {outcome.until:%Y-%m-%d %H:%M} UTC" if outcome and outcome.until else ""
-    click.echo(f"reply {result}{reason}{until}")
+    if outcome is not None and outcome.result == "deferred" and outcome.until:
+        click.echo(f"reply {_hold_words(rt, outcome)}")
+    else:
+        reason = f" ({outcome.reason})" if outcome and outcome.reason else ""
+        click.echo(f"reply {result}{reason}")
     if result in ("blocked", "rejected", "missing"):
         sys.exit(1)  # a script must see that nothing went out
+
+
+def _hold_words(rt: runtime.Runtime, outcome: Outcome) -> str:
+    assert outcome.until is not None
+    with rt.sessions() as session:
+        msg = session.get(Message, outcome.message_id) if outcome.message_id else None
+        zones = hold_zones(session, msg) if msg else ()
+    return describe_hold(outcome.reason, outcome.until, zones, utcnow())
 
 
 @click.command("text-in")
@@ -74,12 +88,17 @@ def text_in(account_id: int, from_: str, body: str) -> None:
 
     It goes through the same code as POST /twilio/inbound after the signature check, which
     a sandbox (no TWILIO_AUTH_TOKEN) cannot pass."""
+    try:
+        sender = normalise(from_)  # the intake's own check: a number it would accept
+    except InvalidPhone as exc:
+        raise click.BadParameter(f"{from_!r}: {exc}", param_hint="--from") from None
     rt = _runtime()
     with rt.sessions() as session:
         account = session.get(Account, account_id)
         if account is None:
             raise click.ClickException(f"no account {account_id}")
-        inbound = InboundText(f"SMlocal{uuid.uuid4().hex[:27]}", account.twilio_number, from_, body)
+        sid = f"SMlocal{uuid.uuid4().hex[:27]}"
+        inbound = InboundText(sid, account.twilio_number, sender, body)
         stored = record_inbound(session, inbound, utcnow())
         session.commit()
     click.echo(f"stored as message {stored.message_id}; the worker takes it from here")
@@ -108,16 +127,28 @@ def show_conversation(account_id: int, lead_id: int) -> None:
         view = conversation(session, account_id, lead_id)
     if view is None:
         raise click.ClickException(f"account {account_id} has no lead {lead_id}")
-    out = " (opted out)" if view.opted_out else ""
-    click.echo(f"lead {view.lead_id}: {view.state}, owner {view.owner}{out}")
+    zone = ZoneInfo(view.timezone)
+    click.echo(f"lead {view.lead_id}: {view.state}, {_who_answers(view)}{_opted_out(view)}")
+    click.echo(f"times in {view.timezone}")
     for text in view.texts:
         arrow = "<-" if text.direction == "in" else "->"
-        body = text.body or f"({text.kind}, not drafted yet)"
+        body = text.body or f"({text.kind.replace('_', ' ')}: written when it goes)"
         why = f" ({text.reason})" if text.reason and text.status != "received" else ""
-        until = f", held until {text.held_until:%Y-%m-%d %H:%M} UTC" if text.held_until else ""
-        click.echo(
-            f"{text.at:%Y-%m-%d %H:%M} {arrow} [{text.author}, {text.status}{why}{until}] {body}"
-        )
+        state = text.hold or f"{text.status}{why}"
+        at = text.at.astimezone(zone)
+        click.echo(f"{at:%Y-%m-%d %H:%M %Z} {arrow} [{text.author}, {state}] {body}")
+
+
+def _who_answers(view: Conversation) -> str:
+    if view.owner == "human":
+        return "a person has it"
+    if view.ai_mode == "off":
+        return "a person has it (AI replies are off)"
+    return f"the AI has it ({view.ai_mode})"
+
+
+def _opted_out(view: Conversation) -> str:
+    return " (opted out)" if view.opted_out else ""
 
 
 @click.command("conversation-settings")

@@ -11,9 +11,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loopstrat.models import Contact, Lead, Message
+from loopstrat.clock import utcnow
+from loopstrat.compliance.consent import recipient_of
+from loopstrat.compliance.holds import describe_hold
+from loopstrat.models import Account, Contact, Lead, Message
 
 AUTHORS = {"claude": "ai", "template": "template", "person": "person", "lead": "lead"}
+NOT_DRAFTED = "not drafted yet"  # a held text is written when it goes, by the AI or a template
+ALERT_KIND = "alert"
 # Texts that never reached the lead, or were never meant to, are not part of what they saw.
 UNSENT = ("suppressed", "cancelled", "failed", "draft", "deferred", "claimed", "unknown")
 
@@ -23,12 +28,13 @@ class ConversationText:
     id: int
     at: datetime
     direction: str  # in | out
-    author: str  # ai | template | person | lead
+    author: str  # ai | template | person | lead | not drafted yet
     kind: str
     body: str
     status: str
     reason: str | None
     held_until: datetime | None = None  # a deferred text's next try (quiet hours, DND)
+    hold: str | None = None  # the same in words: "held for quiet hours: goes at 8:00 in ..."
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ class Conversation:
     opted_out: bool
     state: str  # new | responded | replied | qualified | booked | lost
     owner: str  # ai | human
+    ai_mode: str  # off | assist | auto: with "off" a person has every conversation
+    timezone: str  # the account's, for showing times as the contractor lives them
     ai_turns: int
     handoff_reason: str | None
     texts: list[ConversationText]
@@ -53,7 +61,7 @@ def lead_texts(session: Session, account_id: int, lead_id: int) -> list[Message]
             .where(
                 Message.account_id == account_id,
                 Message.lead_id == lead_id,
-                Message.kind != "alert",
+                Message.kind != ALERT_KIND,
             )
             .order_by(Message.created_at, Message.id)
         )
@@ -64,22 +72,13 @@ def conversation(session: Session, account_id: int, lead_id: int) -> Conversatio
     lead = session.scalar(select(Lead).where(Lead.id == lead_id, Lead.account_id == account_id))
     if lead is None:
         return None
+    account = session.get(Account, account_id)
     contact = session.get(Contact, lead.contact_id)
-    assert contact is not None
-    texts = [
-        ConversationText(
-            id=m.id,
-            at=m.created_at,
-            direction=m.direction,
-            author=AUTHORS.get(m.drafted_by or "", "template"),
-            kind=m.kind,
-            body=m.body,
-            status=m.status,
-            reason=m.reason,
-            held_until=m.scheduled_for if m.status == "deferred" else None,
-        )
-        for m in lead_texts(session, account_id, lead_id)
-    ]
+    if account is None or contact is None:
+        return None
+    now = utcnow()
+    zones = recipient_of(contact, account, lead.zip).zones
+    texts = [_text_of(m, zones, now) for m in lead_texts(session, account_id, lead_id)]
     return Conversation(
         lead_id=lead.id,
         contact_name=contact.name,
@@ -87,7 +86,39 @@ def conversation(session: Session, account_id: int, lead_id: int) -> Conversatio
         opted_out=contact.opted_out_at is not None,
         state=lead.status,
         owner=lead.owner,
+        ai_mode=account.ai_mode,
+        timezone=account.timezone,
         ai_turns=lead.ai_turns,
         handoff_reason=lead.handoff_reason,
         texts=texts,
+    )
+
+
+def hold_zones(session: Session, msg: Message) -> tuple[str, ...]:
+    """The zones a held text waits in: the account's for an alert, else the recipient's."""
+    account = session.get(Account, msg.account_id)
+    if account is None:
+        return ()
+    if msg.kind == ALERT_KIND or msg.contact_id is None:
+        return (account.timezone,)
+    contact = session.get(Contact, msg.contact_id)
+    lead = session.get(Lead, msg.lead_id) if msg.lead_id else None
+    if contact is None:
+        return ()
+    return recipient_of(contact, account, lead.zip if lead else None).zones
+
+
+def _text_of(m: Message, zones: tuple[str, ...], now: datetime) -> ConversationText:
+    held_until = m.scheduled_for if m.status == "deferred" else None
+    return ConversationText(
+        id=m.id,
+        at=m.created_at,
+        direction=m.direction,
+        author=AUTHORS.get(m.drafted_by or "", NOT_DRAFTED),
+        kind=m.kind,
+        body=m.body,
+        status=m.status,
+        reason=m.reason,
+        held_until=held_until,
+        hold=describe_hold(m.reason, held_until, zones, now) if held_until else None,
     )

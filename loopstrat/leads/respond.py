@@ -12,6 +12,7 @@ from loopstrat import outbox
 from loopstrat.clock import utcnow
 from loopstrat.compliance import REPLY, Block, Decision, may_text
 from loopstrat.compliance.consent import recipient_of, record_opt_out
+from loopstrat.compliance.holds import describe_hold
 from loopstrat.crm.journal import note_change
 from loopstrat.drafting.drafter import draft_first_reply
 from loopstrat.drafting.profile import BusinessProfile, Inquiry
@@ -43,6 +44,7 @@ def respond_to_lead(rt: Runtime, lead_id: int) -> Outcome | None:
         assert account is not None and contact is not None
         profile = BusinessProfile.of(account)
         inquiry = _inquiry_of(lead, contact)
+        zones = recipient_of(contact, account, lead.zip).zones
         text = OutboundText(
             key=first_reply_key(lead.id),
             account_id=account.id,
@@ -63,12 +65,16 @@ def respond_to_lead(rt: Runtime, lead_id: int) -> Outcome | None:
     callback = status_callback_url(rt.settings)
     outcome = send_once(rt.sessions, rt.sms, callback, text, decide, compose)
     record_outcome(rt, lead_id, outcome)
+    held = ""
+    if outcome.result == "deferred" and outcome.until:
+        held = describe_hold(outcome.reason, outcome.until, zones, utcnow())
     log.info(
-        "respond_to_lead account_id=%s lead_id=%s result=%s reason=%s",
+        "respond_to_lead account_id=%s lead_id=%s result=%s reason=%s%s",
         text.account_id,
         lead_id,
         outcome.result,
         outcome.reason,
+        f' note="{held}"' if held else "",
     )
     return outcome
 
