@@ -144,14 +144,25 @@ def _classify(exc: TwilioRestException) -> SmsError:
 
 
 class SandboxGateway:
-    """Local twin: accepts every text, gives it a sid, and logs that it would have gone out."""
+    """Local twin: accepts every text, gives it a sid, and logs that it would have gone out:
+    in development the whole text, so a developer reads what a lead would get; else masked."""
 
     name = "sandbox"
 
+    def __init__(self, show_texts: bool = False) -> None:
+        self.show_texts = show_texts
+
     def send(self, *, to: str, from_: str, body: str, status_callback: str) -> SentMessage:
         sid = "SM" + uuid.uuid4().hex
-        log.info("sandbox sms sid=%s to=%s segments=%d", sid, mask(to), segment_count(body))
-        return SentMessage(sid=sid, status="sent", segments=segment_count(body))
+        segments = segment_count(body)
+        if self.show_texts:
+            log.info(
+                "sandbox sms (not sent) sid=%s to=%s from=%s segments=%d\n    %s",
+                *(sid, to, from_, segments, body),
+            )
+        else:
+            log.info("sandbox sms sid=%s to=%s segments=%d", sid, mask(to), segments)
+        return SentMessage(sid=sid, status="sent", segments=segments)
 
     def find_sent(
         self,
@@ -168,4 +179,4 @@ class SandboxGateway:
 def make_gateway(settings: Settings) -> SmsGateway:
     if settings.sms_backend == "twilio":
         return TwilioGateway(settings)
-    return SandboxGateway()
+    return SandboxGateway(show_texts=settings.env == "development")
