@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Exit 3: `loopstrat dev` started nothing and has said why in one line (a port in use, say).
 run: install
-	$(BIN)/loopstrat dev
+	@$(BIN)/loopstrat dev || [ $$? -eq 3 ]
 
 # The suite on SQLite; with TEST_DATABASE_URL set, on that database instead.
 test: install

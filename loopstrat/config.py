@@ -36,6 +36,7 @@ class Settings:
     secret_key: str = DEV_SECRET_KEY
     encryption_key: str = ""
     public_base_url: str = "http://127.0.0.1:5000"
+    port: int = 5000  # where the web process listens (PORT, as gunicorn and hosts use it)
     twilio_account_sid: str = ""
     twilio_auth_token: str = field(default="", repr=False)
     twilio_api_base: str = TWILIO_API_DEFAULT
@@ -81,8 +82,8 @@ class Settings:
         ]
         live = ("twilio", "claude", "stripe")
         parts = [f"{name}={backend if backend in live else off}" for name, backend, off in services]
-        db = self.database_url.split("://", 1)[0]
-        return f"loopstrat env={self.env} db={db} " + "; ".join(parts)
+        where = f"db={without_secrets(self.database_url)} redis={without_secrets(self.redis_url)}"
+        return f"loopstrat env={self.env} {where} " + "; ".join(parts)
 
 
 _FLOATS = {"DRAFT_BUDGET_S": "draft_budget_s", "TWILIO_TIMEOUT_S": "twilio_timeout_s"}
@@ -132,6 +133,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     for name, attr in _INTS.items():
         if env.get(name, "").strip():
             values[attr] = _positive(name, env[name], int)
+    port = env.get("PORT", "").strip()
+    if port:
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"PORT={port!r} must be a TCP port number, e.g. 5001")
+        values["port"] = int(port)
+    # Unset, the public URL is this machine's own web process, on the port it listens on.
+    values.setdefault("public_base_url", f"http://127.0.0.1:{values.get('port', 5000)}")
     hops = env.get("TRUSTED_PROXY_HOPS", "").strip()
     if hops:
         if not hops.isdigit():
@@ -181,6 +189,14 @@ def _validate(s: Settings) -> None:
             raise ConfigError("SECRET_KEY must be set in production")
         if not s.encryption_key:
             raise ConfigError("ENCRYPTION_KEY must be set in production")
+
+
+def without_secrets(url: str) -> str:
+    """A service URL fit for a banner or a log: no user name, no password."""
+    parsed = urlparse(url)
+    if parsed.scheme.startswith("sqlite") or "@" not in parsed.netloc:
+        return url
+    return parsed._replace(netloc=parsed.netloc.rsplit("@", 1)[1]).geturl()
 
 
 def load_dotenv_file(path: str = ".env") -> None:

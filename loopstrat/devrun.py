@@ -6,11 +6,15 @@ migrates, makes a demo account on first run, prints how to reach it, then runs t
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
+from typing import IO, Any, NamedTuple
 from urllib.parse import urlparse
 
 import click
@@ -18,8 +22,12 @@ import redis
 from sqlalchemy import select
 
 from loopstrat.accounts import AccountSpec, create_account
+from loopstrat.clock import utcnow
+from loopstrat.compliance.quiet_hours import allowed_window, is_allowed_at
+from loopstrat.config import without_secrets
 from loopstrat.migrate import upgrade
 from loopstrat.models import Account
+from loopstrat.phones import normalise, recipient_place
 from loopstrat.runtime import Runtime
 
 DEMO = AccountSpec(
@@ -33,38 +41,99 @@ DEMO = AccountSpec(
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
+class ExampleLead(NamedTuple):
+    place: str
+    name: str
+    phone: str
+    zip: str
+
+
+# Leads to try it with, each in a time zone whose texting day covers a different stretch of
+# UTC: Utah's, then the Caribbean's, Hawaii's and Guam's. From 11:00 to 12:00 UTC none is.
+EXAMPLE_LEADS = (
+    ExampleLead("Utah", "Jane Doe", "801-555-0142", "84101"),
+    ExampleLead("Puerto Rico", "Ana Rivera", "787-555-0142", "00901"),
+    ExampleLead("Hawaii", "Kai Akana", "808-555-0142", "96813"),
+    ExampleLead("Guam", "Joe Cruz", "671-555-0142", "96910"),
+)
+PROCESSES = ["web", "worker", "crm", "scheduler"]
+
+
+class NotStarted(click.ClickException):
+    """Nothing was started, and why is said in one line: `make run` adds no error of its own
+    (the Makefile knows this exit code)."""
+
+    exit_code = 3
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"loopstrat: {self.message}", err=True)
+
+
 def run_dev(rt: Runtime) -> int:
-    redis_proc = ensure_redis(rt.settings.redis_url)
+    port = rt.settings.port
+    if not port_is_free(port):
+        raise NotStarted(f"port {port} is in use: set PORT, e.g. PORT={port + 1} make run")
+    redis_proc, redis_note = ensure_redis(rt.settings.redis_url)
     try:
         upgrade(rt.settings.database_url)
         account = demo_account(rt)
-        print_welcome(rt, account)
-        procs = ["web", "worker", "crm", "scheduler"]
-        return subprocess.call(  # noqa: S603
-            [sys.executable, "-m", "honcho", "start", *procs], env=procfile_env()
-        )
-    except KeyboardInterrupt:
-        return 0
+        print_welcome(rt, account, redis_note)
+        return run_processes(rt)
     finally:
         if redis_proc is not None:
             redis_proc.terminate()
             redis_proc.wait(timeout=10)
 
 
-def procfile_env() -> dict[str, str]:
+def run_processes(rt: Runtime) -> int:
+    """The Procfile under honcho until it ends; Ctrl-C reaches every process (they share our
+    process group) and is a clean stop, not an error."""
+    honcho = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "honcho", "start", *PROCESSES], env=procfile_env(rt)
+    )
+    while True:
+        try:
+            code = honcho.wait()
+            break
+        except KeyboardInterrupt:
+            continue  # honcho got the same Ctrl-C and is stopping its processes: wait for it
+    stopped_by_signal = code < 0 or code in (130, 143)
+    if stopped_by_signal:
+        click.echo("stopped")
+        return 0
+    return code
+
+
+def port_is_free(port: int) -> bool:
+    """Whether the web process can bind the port, as gunicorn would (all addresses, reuse)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", port))  # noqa: S104 - the same address the Procfile binds
+        except OSError:
+            return False
+    return True
+
+
+def procfile_env(rt: Runtime) -> dict[str, str]:
     """The Procfile names `gunicorn` and `loopstrat` bare, as a deploy's PATH has them; under
-    `make run` they live in the virtualenv, which is not on the caller's PATH."""
+    `make run` they live in the virtualenv, which is not on the caller's PATH. honcho gives each
+    process its own PORT, so the public URL is fixed here, from the web process's port."""
     env = dict(os.environ)
     venv_bin = os.path.dirname(sys.executable)
     env["PATH"] = os.pathsep.join([venv_bin, env.get("PATH", "")])
+    env["PORT"] = str(rt.settings.port)
+    env["PUBLIC_BASE_URL"] = rt.settings.public_base_url
     return env
 
 
-def ensure_redis(url: str) -> subprocess.Popen[bytes] | None:
-    if _answers(url):
-        return None
+def ensure_redis(url: str) -> tuple[subprocess.Popen[bytes] | None, str]:
+    """A Redis at `url`: the one answering there, else an embedded one. Says which."""
     parsed = urlparse(url)
     host, port = parsed.hostname or "127.0.0.1", parsed.port or 6379
+    where = f"{without_secrets(url)}, database {(parsed.path or '/0').lstrip('/') or '0'}"
+    if _answers(url):
+        return None, f"{where}: already running there (set REDIS_URL to use another)"
     if host not in LOCAL_HOSTS:
         raise click.ClickException(f"REDIS_URL {host}:{port} does not answer")
     if shutil.which("redis-server"):
@@ -77,8 +146,7 @@ def ensure_redis(url: str) -> subprocess.Popen[bytes] | None:
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)  # noqa: S603
     for _ in range(100):
         if _answers(url):
-            click.echo(f"no Redis was answering: started an embedded {what} on port {port}")
-            return proc
+            return proc, f"{where}: none was answering, so an embedded {what}, stopped with us"
         time.sleep(0.1)
     proc.terminate()
     raise click.ClickException(f"could not start an embedded Redis on port {port}")
@@ -100,20 +168,43 @@ def demo_account(rt: Runtime) -> Account:
         return account
 
 
-def print_welcome(rt: Runtime, account: Account) -> None:
+def print_welcome(rt: Runtime, account: Account, redis_note: str) -> None:
     base = rt.settings.public_base_url.rstrip("/")
-    port = os.environ.get("PORT", "5000")
     intake = f"{base}/leads/{account.form_key}"
     click.echo("")
     click.echo(rt.settings.banner())
+    click.echo(f"database:   {without_secrets(rt.settings.database_url)}")
+    click.echo(f"redis:      {redis_note}")
     click.echo(f"account:    {account.name} (id {account.id})")
     click.echo(f"intake URL: {intake}")
     click.echo(f"dashboard:  {base}/dashboard/")
-    click.echo("post a lead:")
-    click.echo(
-        f"  curl -sS -X POST {intake} -H 'Content-Type: application/json' "
-        '-d \'{"name": "Jane Doe", "phone": "801-555-0142", "zip": "84101", '
-        '"message": "Water heater leaking", "consent": true}\''
-    )
-    click.echo(f"(web server on port {port}; Ctrl-C stops everything)")
+    for line in example_posts(intake, utcnow()):
+        click.echo(line)
+    click.echo(f"(web server on port {rt.settings.port}; Ctrl-C stops everything)")
     click.echo("")
+
+
+def example_posts(intake: str, now: datetime) -> list[str]:
+    """The README's Utah lead, and when it is night in Utah, one that is answered at once."""
+    utah = EXAMPLE_LEADS[0]
+    lines = ["post a lead (answered at once from 8:00 to 21:00 Utah time, else held till 8:00):"]
+    lines.append(_curl(intake, utah))
+    if not _in_texting_hours(utah, now):
+        daytime = [lead for lead in EXAMPLE_LEADS[1:] if _in_texting_hours(lead, now)]
+        if daytime:
+            lines.append(f"it is night in Utah; a lead from {daytime[0].place} is answered now:")
+            lines.append(_curl(intake, daytime[0]))
+        else:
+            lines.append("no US time zone is in texting hours (8:00-21:00) until 12:00 UTC")
+    return lines
+
+
+def _in_texting_hours(lead: ExampleLead, now: datetime) -> bool:
+    zones, states = recipient_place(normalise(lead.phone), lead.zip)
+    return is_allowed_at(now, zones, allowed_window(states))
+
+
+def _curl(intake: str, lead: ExampleLead) -> str:
+    fields = {"name": lead.name, "phone": lead.phone, "zip": lead.zip}
+    body = json.dumps({**fields, "message": "Water heater leaking", "consent": True})
+    return f"  curl -sS -X POST {intake} -H 'Content-Type: application/json' -d '{body}'"
