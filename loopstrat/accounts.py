@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 import secrets
+import zoneinfo
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,10 +36,7 @@ def create_account(session: Session, spec: AccountSpec) -> Account:
         raise ValueError("--name and --trade must not be empty")
     number = _phone("--twilio-number", spec.twilio_number)
     alert = _phone("--alert-phone", spec.alert_phone) if spec.alert_phone else None
-    try:
-        ZoneInfo(spec.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"--timezone {spec.timezone!r} is not an IANA zone") from None
+    timezone = canonical_zone(spec.timezone)
     zips = [z.strip() for z in spec.zips.split(",") if z.strip()]
     bad = [z for z in zips if not ZIP_LIST_RE.match(z)]
     if bad:
@@ -48,7 +47,7 @@ def create_account(session: Session, spec: AccountSpec) -> Account:
         name=name,
         trade=trade,
         twilio_number=number,
-        timezone=spec.timezone,
+        timezone=timezone,
         service_zips=",".join(zips),
         alert_phone=alert,
         website=spec.website,
@@ -58,6 +57,24 @@ def create_account(session: Session, spec: AccountSpec) -> Account:
     session.add(account)
     session.flush()
     return account
+
+
+def canonical_zone(raw: str) -> str:
+    """The IANA zone as tzdata spells it, whatever the case; a miss names the closest zones."""
+    zones = _zones_by_lower()
+    wanted = raw.strip().replace(" ", "_").lower()
+    if wanted in zones:
+        return zones[wanted]
+    close = difflib.get_close_matches(wanted, zones, n=3, cutoff=0.6)
+    names = [zones[z] for z in close]
+    hint = f"; did you mean {', '.join(names[:-1])} or {names[-1]}?" if len(names) > 1 else ""
+    hint = hint or (f"; did you mean {names[0]}?" if names else "")
+    raise ValueError(f"--timezone {raw!r} is not an IANA zone such as America/Denver{hint}")
+
+
+@functools.cache
+def _zones_by_lower() -> dict[str, str]:
+    return {zone.lower(): zone for zone in zoneinfo.available_timezones()}
 
 
 def _phone(option: str, raw: str) -> str:

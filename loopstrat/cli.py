@@ -14,7 +14,7 @@ from loopstrat.config import ConfigError, load_dotenv_file, load_settings
 from loopstrat.contacts_cli import contact
 from loopstrat.conversations import cli as conversation_cli
 from loopstrat.crm.cli import airtable
-from loopstrat.logs import setup_logging
+from loopstrat.logs import COMMAND_LEVEL, setup_logging
 
 
 def _runtime() -> runtime.Runtime:
@@ -25,10 +25,11 @@ def _runtime() -> runtime.Runtime:
 
 
 @click.group()
-def main() -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Show INFO logs on stderr too.")
+def main(verbose: bool) -> None:
     """Loopstrat: text every lead back within seconds."""
     load_dotenv_file()
-    setup_logging()
+    setup_logging("INFO" if verbose else COMMAND_LEVEL)
 
 
 @main.command()
@@ -95,6 +96,7 @@ def worker(burst: bool, queue_names: tuple[str, ...]) -> None:
     from workers.queues import DEFAULT_QUEUE, queue
     from workers.worker import LoopstratWorker, warm_up
 
+    setup_logging()
     rt = _runtime()
     click.echo(rt.settings.banner(), err=True)
     # The crm queue gets its own process: an Airtable pause must never delay a text.
@@ -108,6 +110,7 @@ def scheduler() -> None:
     """Move due outbox rows (held replies, lost jobs, stored-while-Redis-was-down) to RQ."""
     from workers.scheduler import run_forever
 
+    setup_logging()
     rt = _runtime()
     click.echo(rt.settings.banner(), err=True)
     run_forever(rt)
@@ -118,6 +121,7 @@ def dev() -> None:
     """What `make run` does: Redis if none, migrate, a demo account, then every process."""
     from loopstrat.devrun import run_dev
 
+    setup_logging()
     sys.exit(run_dev(_runtime()))
 
 

@@ -39,7 +39,11 @@ def delete_cmd(account_id: int, phone: str, yes: bool) -> None:
             click.confirm(question, abort=True)
         deleted = delete_contact(session, account_id, contact_id, actor="cli")
         session.commit()
+    leads, texts = counted(deleted.leads, "lead"), counted(deleted.messages, "text")
     click.echo(
-        f"contact {deleted.contact_id} deleted with {deleted.leads} leads and "
-        f"{deleted.messages} texts (consent evidence kept)"
+        f"contact {deleted.contact_id} deleted with {leads} and {texts} (consent evidence kept)"
     )
+
+
+def counted(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"

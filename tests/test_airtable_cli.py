@@ -170,7 +170,7 @@ def test_contact_delete_from_the_command_line(run, client, account, db):
         "contact", "delete", "--account", str(account.id), "--phone", "801-555-0142", "--yes"
     )
     assert result.exit_code == 0, result.output
-    assert "with 1 leads" in result.output
+    assert "with 1 lead and 0 texts" in result.output
     db.expire_all()
     assert db.scalar(select(Contact.id)) is None
 

@@ -1,0 +1,222 @@
+"""A newcomer's first hour: what `make run` and the commands say, as a person reads them."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from loopstrat.accounts import canonical_zone
+from loopstrat.compliance.holds import DAY_STARTS, describe_hold
+from loopstrat.compliance.quiet_hours import FEDERAL_WINDOW, STRICT_STATE_WINDOWS
+from loopstrat.config import ConfigError, Settings, load_settings
+from loopstrat.devrun import example_posts, port_is_free
+from loopstrat.drafting.template import render_sms
+from loopstrat.models import Contact, Lead, Message
+from loopstrat.sms.gateway import make_gateway
+from tests.test_conversation_handoff import cli
+
+LOOPSTRAT = os.path.join(os.path.dirname(sys.executable), "loopstrat")  # as make run calls it
+UTAH_NIGHT = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)  # 23:00 in Salt Lake City
+UTAH_DAY = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)  # 11:00
+NO_ZONE_AWAKE = datetime(2026, 12, 3, 11, 30, tzinfo=UTC)  # 4:30 in Utah, 21:30 in Guam
+
+
+def test_a_hold_says_why_and_when_in_the_recipients_zone_and_utc():
+    until = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
+    words = describe_hold("quiet_hours", until, ("America/Denver",), UTAH_NIGHT)
+    assert words == "held for quiet hours: goes at 8:00 in America/Denver (15:00 UTC)"
+
+
+def test_a_hold_names_the_zone_whose_morning_it_waits_for():
+    # A number spanning Alaska's two zones waits for 8:00 in the later one.
+    until = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)
+    zones = ("America/Anchorage", "America/Adak")
+    assert describe_hold("quiet_hours", until, zones, UTAH_NIGHT).endswith(
+        "goes at 8:00 in America/Adak (18:00 UTC)"
+    )
+
+
+def test_every_texting_day_starts_when_a_hold_says_it_does():
+    starts = {start for start, _ in STRICT_STATE_WINDOWS.values()} | {FEDERAL_WINDOW[0]}
+    assert starts == {DAY_STARTS}
+
+
+def test_a_hold_more_than_a_day_off_names_the_day():
+    until = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
+    words = describe_hold("frequency_cap", until, ("America/Denver",), UTAH_NIGHT)
+    assert (
+        words
+        == "held by the daily text limit: goes at Sat Dec 5 8:00 in America/Denver (15:00 UTC)"
+    )
+
+
+def test_the_welcome_offers_a_lead_answered_now_when_utah_sleeps():
+    intake = "http://127.0.0.1:5001/leads/KEY"
+    by_day = example_posts(intake, UTAH_DAY)
+    assert len(by_day) == 2 and '"phone": "801-555-0142"' in by_day[1]
+    at_night = example_posts(intake, UTAH_NIGHT)  # 20:00 in Honolulu
+    assert "it is night in Utah; a lead from Hawaii is answered now:" in at_night
+    assert '"phone": "808-555-0142"' in at_night[-1] and at_night[-1].startswith("  curl")
+    before_dawn = example_posts(intake, datetime(2026, 12, 3, 10, 0, tzinfo=UTC))  # 20:00 Guam
+    assert '"phone": "671-555-0142"' in before_dawn[-1]
+    assert example_posts(intake, NO_ZONE_AWAKE)[-1].startswith("no US time zone is in texting")
+
+
+def test_the_sandbox_shows_each_text_in_development_and_masks_it_elsewhere(caplog):
+    caplog.set_level(logging.INFO, logger="loopstrat.sms.gateway")
+    body = "Acme Plumbing: Hi Jane, thanks for your request. Reply STOP to opt out."
+    for env in ("development", "production"):
+        gateway = make_gateway(Settings(env=env))
+        gateway.send(to="+18015550142", from_="+18015550111", body=body, status_callback="")
+    shown, masked = caplog.messages
+    assert "to=+18015550142 from=+18015550111" in shown and shown.endswith(body)
+    assert "+18015550142" not in masked and body not in masked and "***0142" in masked
+
+
+def test_port_sets_the_public_url_unless_it_is_given():
+    assert load_settings({"PORT": "5001"}).public_base_url == "http://127.0.0.1:5001"
+    given = {"PORT": "5001", "PUBLIC_BASE_URL": "https://hooks.example.com"}
+    assert load_settings(given).public_base_url == "https://hooks.example.com"
+    with pytest.raises(ConfigError, match="PORT='web' must be a TCP port"):
+        load_settings({"PORT": "web"})
+
+
+def test_the_banner_names_the_database_and_redis_without_passwords():
+    settings = load_settings(
+        {
+            "DATABASE_URL": "postgresql+psycopg://app:s3cret@db.internal:5432/loopstrat",
+            "REDIS_URL": "redis://:hunter2@cache.internal:6379/2",
+        }
+    )
+    banner = settings.banner()
+    assert "db=postgresql+psycopg://db.internal:5432/loopstrat" in banner
+    assert "redis=redis://cache.internal:6379/2" in banner
+    assert "s3cret" not in banner and "hunter2" not in banner
+
+
+def dev_env(settings: Settings, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "ANTHROPIC_"))}
+    env.update(
+        LOOPSTRAT_ENV="development",
+        PORT=str(port),
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url,
+        PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+    )
+    env.pop("PUBLIC_BASE_URL", None)
+    return env
+
+
+def loopstrat(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """The command as a person types it, in its own process: its stdout and stderr apart."""
+    return subprocess.run(  # noqa: S603 - our own entry point
+        [LOOPSTRAT, *args], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def spare_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_make_run_on_a_taken_port_stops_at_once_with_one_line(settings, rt):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert not port_is_free(port)
+        done = loopstrat(dev_env(settings, port), "dev")
+    assert done.returncode == 3  # the Makefile's "already explained" code
+    assert done.stdout == ""
+    assert (
+        done.stderr
+        == f"loopstrat: port {port} is in use: set PORT, e.g. PORT={port + 1} make run\n"
+    )
+
+
+def test_make_run_prints_urls_on_its_port_and_stops_cleanly_on_ctrl_c(settings, rt):
+    port = spare_port()
+    proc = subprocess.Popen(  # noqa: S603 - our own entry point
+        [LOOPSTRAT, "dev"],
+        env=dev_env(settings, port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives `make run`
+    )
+    assert proc.stdout is not None
+    seen: list[str] = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "Listening at" in line or len(seen) > 400:
+            break
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
+    rest, _ = proc.communicate(timeout=60)
+    output = "".join(seen) + rest
+    assert proc.returncode == 0, output
+    assert f"intake URL: http://127.0.0.1:{port}/leads/" in output
+    assert f"dashboard:  http://127.0.0.1:{port}/dashboard/" in output
+    assert f"redis:      {settings.redis_url}" in output and "already running there" in output
+    assert f"database:   {settings.database_url}" in output
+    assert ":5000" not in output
+    assert output.rstrip().endswith("stopped") and "Traceback" not in output
+
+
+def test_text_in_refuses_a_number_the_intake_would_refuse(rt, account, db, monkeypatch):
+    result = cli(rt, monkeypatch, "text-in", "--account", str(account.id),
+                 "--from", "999", "--body", "hi", exit_code=2)  # fmt: skip
+    assert "Invalid value for --from: '999': not a valid North American phone number" in (
+        result.output
+    )
+    assert db.scalar(select(func.count()).select_from(Contact)) == 0
+    assert db.scalar(select(func.count()).select_from(Lead)) == 0
+    assert db.scalar(select(func.count()).select_from(Message)) == 0
+
+
+def test_a_command_prints_its_result_and_logs_only_when_asked(settings, rt, account, db):
+    env = dev_env(settings, spare_port())
+    texted = ["text-in", "--account", str(account.id), "--from", "801-555-0142", "--body", "Hi"]
+    quiet = loopstrat(env, *texted)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout.startswith("stored as message ") and quiet.stderr == ""
+    lead_id = db.scalar(select(Lead.id))
+    reply = ["reply", "--account", str(account.id), "--lead", str(lead_id), "--body", "Mike here"]
+    said = loopstrat(env, *reply)
+    assert said.stdout.startswith("reply ") and len(said.stdout.splitlines()) == 1
+    assert said.stderr == ""
+    asked = ["-v", *reply[:-1], "Mike again"]
+    loud = loopstrat(env, *asked)
+    assert "level=INFO" in loud.stderr and "conversation_text" in loud.stderr
+    assert loud.stdout.startswith("reply ") and "level=" not in loud.stdout
+
+
+@pytest.mark.parametrize(
+    ("typed", "zone"),
+    [("america/denver", "America/Denver"), ("AMERICA/NEW YORK", "America/New_York")],
+)
+def test_a_time_zone_is_taken_in_any_case(typed, zone):
+    assert canonical_zone(typed) == zone
+
+
+def test_a_mistyped_time_zone_names_the_closest(rt, monkeypatch):
+    result = cli(rt, monkeypatch, "create-account", "--name", "Acme", "--trade", "plumbing",
+                 "--twilio-number", "+18015550111", "--timezone", "America/Denvr",
+                 exit_code=1)  # fmt: skip
+    assert "'America/Denvr' is not an IANA zone" in result.output
+    assert "did you mean America/Denver" in result.output
+
+
+def test_the_first_reply_template_is_the_reply_not_a_promise_of_one():
+    body = render_sms("first_reply.txt", business="Acme Plumbing", first_name="Jane", service="")
+    assert body.startswith("Acme Plumbing: Hi Jane, thanks for your request.")
+    assert "shortly" not in body and "will text" not in body.lower()
+    assert body.endswith("Reply STOP to opt out.")
