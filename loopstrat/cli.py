@@ -8,20 +8,13 @@ from typing import Any
 
 import click
 
-from loopstrat import runtime
 from loopstrat.accounts import AccountSpec, create_account
-from loopstrat.config import ConfigError, load_dotenv_file, load_settings
+from loopstrat.commands import command_runtime
+from loopstrat.config import load_dotenv_file
 from loopstrat.contacts_cli import contact
 from loopstrat.conversations import cli as conversation_cli
 from loopstrat.crm.cli import airtable
 from loopstrat.logs import COMMAND_LEVEL, setup_logging
-
-
-def _runtime() -> runtime.Runtime:
-    try:
-        return runtime.configure(load_settings())
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration: {exc}") from None
 
 
 @click.group()
@@ -37,7 +30,7 @@ def migrate() -> None:
     """Bring the database schema up to date."""
     from loopstrat.migrate import upgrade
 
-    rt = _runtime()
+    rt = command_runtime()
     upgrade(rt.settings.database_url)
     click.echo("database is up to date", err=True)
 
@@ -64,7 +57,7 @@ def create_account_cmd(
     as_json: bool,
 ) -> None:
     """Create a contractor account (trialing, so it texts until billing says otherwise)."""
-    rt = _runtime()
+    rt = command_runtime()
     spec = AccountSpec(name, trade, twilio_number, tz, zips, alert_phone, website)
     try:
         with rt.sessions() as session:
@@ -97,7 +90,7 @@ def worker(burst: bool, queue_names: tuple[str, ...]) -> None:
     from workers.worker import LoopstratWorker, warm_up
 
     setup_logging()
-    rt = _runtime()
+    rt = command_runtime()
     click.echo(rt.settings.banner(), err=True)
     # The crm queue gets its own process: an Airtable pause must never delay a text.
     queues = [queue(rt, name) for name in (queue_names or (DEFAULT_QUEUE,))]
@@ -111,7 +104,7 @@ def scheduler() -> None:
     from workers.scheduler import run_forever
 
     setup_logging()
-    rt = _runtime()
+    rt = command_runtime()
     click.echo(rt.settings.banner(), err=True)
     run_forever(rt)
 
@@ -122,7 +115,7 @@ def dev() -> None:
     from loopstrat.devrun import run_dev
 
     setup_logging()
-    sys.exit(run_dev(_runtime()))
+    sys.exit(run_dev(command_runtime()))
 
 
 main.add_command(airtable)

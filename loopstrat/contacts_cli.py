@@ -5,8 +5,7 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from loopstrat import runtime
-from loopstrat.config import ConfigError, load_settings
+from loopstrat.commands import command_runtime
 from loopstrat.contacts import delete_contact
 from loopstrat.models import Contact
 from loopstrat.phones import InvalidPhone, normalise
@@ -24,10 +23,10 @@ def contact() -> None:
 def delete_cmd(account_id: int, phone: str, yes: bool) -> None:
     """Delete a contact with their leads and texts (consent evidence is kept)."""
     try:
-        rt = runtime.configure(load_settings())
         e164 = normalise(phone)
-    except (ConfigError, InvalidPhone) as exc:
-        raise click.ClickException(str(exc)) from None
+    except InvalidPhone as exc:
+        raise click.BadParameter(f"{phone!r}: {exc}", param_hint="--phone") from None
+    rt = command_runtime()
     with rt.sessions() as session:
         contact_id = session.scalar(
             select(Contact.id).where(Contact.account_id == account_id, Contact.phone == e164)

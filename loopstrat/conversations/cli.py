@@ -12,8 +12,8 @@ import click
 
 from loopstrat import runtime
 from loopstrat.clock import utcnow
+from loopstrat.commands import command_runtime
 from loopstrat.compliance.holds import describe_hold
-from loopstrat.config import ConfigError, load_settings
 from loopstrat.conversations.inbound import InboundText, record_inbound
 from loopstrat.conversations.takeover import TakeoverError, hand_back, reply_as_person, send_draft
 from loopstrat.conversations.view import Conversation, conversation, hold_zones
@@ -26,13 +26,6 @@ DND_RE = re.compile(r"((?:[01]\d|2[0-3]):[0-5]\d)-((?:[01]\d|2[0-3]):[0-5]\d)")
 LEAD = click.option("--lead", "lead_id", type=int, required=True, help="Lead id.")
 
 
-def _runtime() -> runtime.Runtime:
-    try:
-        return runtime.configure(load_settings())
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration: {exc}") from None
-
-
 @click.command()
 @ACCOUNT
 @LEAD
@@ -43,7 +36,7 @@ def reply(
     account_id: int, lead_id: int, body: str | None, draft_id: int | None, key: str | None
 ) -> None:
     """Text the lead as a person (the AI then stays silent), or send an AI draft."""
-    rt = _runtime()
+    rt = command_runtime()
     try:
         if draft_id is not None:
             outcome = send_draft(
@@ -92,7 +85,7 @@ def text_in(account_id: int, from_: str, body: str) -> None:
         sender = normalise(from_)  # the intake's own check: a number it would accept
     except InvalidPhone as exc:
         raise click.BadParameter(f"{from_!r}: {exc}", param_hint="--from") from None
-    rt = _runtime()
+    rt = command_runtime()
     with rt.sessions() as session:
         account = session.get(Account, account_id)
         if account is None:
@@ -109,7 +102,7 @@ def text_in(account_id: int, from_: str, body: str) -> None:
 @LEAD
 def handback(account_id: int, lead_id: int) -> None:
     """Hand the conversation back to the AI."""
-    rt = _runtime()
+    rt = command_runtime()
     try:
         hand_back(rt, account_id=account_id, lead_id=lead_id)
     except TakeoverError as exc:
@@ -122,7 +115,7 @@ def handback(account_id: int, lead_id: int) -> None:
 @LEAD
 def show_conversation(account_id: int, lead_id: int) -> None:
     """Print the conversation with a lead, oldest text first."""
-    rt = _runtime()
+    rt = command_runtime()
     with rt.sessions() as session:
         view = conversation(session, account_id, lead_id)
     if view is None:
@@ -179,7 +172,7 @@ def conversation_settings(
     }
     if alert_dnd is not None:
         changes["alert_dnd_start"], changes["alert_dnd_end"] = _dnd_window(alert_dnd)
-    rt = _runtime()
+    rt = command_runtime()
     with rt.sessions() as session:
         account = session.get(Account, account_id)
         if account is None:

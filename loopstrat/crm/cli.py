@@ -12,7 +12,7 @@ import time
 import click
 
 from loopstrat import runtime
-from loopstrat.config import ConfigError, load_settings
+from loopstrat.commands import command_runtime
 from loopstrat.crm import connection, health, schema
 from loopstrat.crm.airtable import AirtableClient, AirtableError, make_api
 from loopstrat.crm.backfill import run_backfill, start_backfill
@@ -21,13 +21,6 @@ from loopstrat.crm.pacing import PAUSE_AFTER_429_S, BaseLimiter
 from loopstrat.models import Account
 
 account_option = click.option("--account", "account_id", type=int, required=True)
-
-
-def _runtime() -> runtime.Runtime:
-    try:
-        return runtime.configure(load_settings())
-    except ConfigError as exc:
-        raise click.ClickException(f"configuration: {exc}") from None
 
 
 def _client(rt: runtime.Runtime, conn: connection.AirtableConnection) -> AirtableClient:
@@ -86,7 +79,7 @@ def connect(
     account_id: int, base_id: str, contacts_table: str, leads_table: str, messages_table: str
 ) -> None:
     """Store a token (read from standard input) after checking it against the base."""
-    rt = _runtime()
+    rt = command_runtime()
     tables = {"contacts": contacts_table, "leads": leads_table, "messages": messages_table}
     token = _read_token()
     try:
@@ -117,7 +110,7 @@ def connect(
 @account_option
 def disconnect(account_id: int) -> None:
     """Forget the token and base; nothing more is queued for this account."""
-    rt = _runtime()
+    rt = command_runtime()
     with rt.sessions() as session:
         account = session.get(Account, account_id)
         if account is None:
@@ -131,7 +124,7 @@ def disconnect(account_id: int) -> None:
 @account_option
 def check(account_id: int) -> None:
     """Verify the token, the base and every field the sync writes; exit 1 if something lacks."""
-    rt = _runtime()
+    rt = command_runtime()
     conn = _connected(rt, account_id)
     try:
         report = schema.check(_client(rt, conn))
@@ -148,7 +141,7 @@ def check(account_id: int) -> None:
 @account_option
 def setup(account_id: int) -> None:
     """Create the missing tables and fields through Airtable's schema API."""
-    rt = _runtime()
+    rt = command_runtime()
     conn = _connected(rt, account_id)
     client = _client(rt, conn)
     try:
@@ -169,7 +162,7 @@ def setup(account_id: int) -> None:
 @account_option
 def backfill(account_id: int) -> None:
     """Push the account's whole history; safe to run again (rows are upserted by Loopstrat ID)."""
-    rt = _runtime()
+    rt = command_runtime()
     _connected(rt, account_id)
     total = start_backfill(rt, account_id)
     with click.progressbar(length=total, label="records", file=sys.stderr) as bar:
@@ -185,7 +178,7 @@ def backfill(account_id: int) -> None:
 @account_option
 def status(account_id: int) -> None:
     """Show the sync's health: last success, last error, records waiting."""
-    rt = _runtime()
+    rt = command_runtime()
     with rt.sessions() as session:
         account = session.get(Account, account_id)
         if account is None:
