@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import sys
 import uuid
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
@@ -56,7 +57,7 @@ def reply(
         raise click.ClickException(str(exc)) from None
     result = outcome.result if outcome else "missing"
     if outcome is not None and outcome.result == "deferred" and outcome.until:
-        click.echo(f"reply {_hold_words(rt, outcome)}")
+        click.echo(f"reply {_hold_words(rt, outcome, outcome.until)}")
     else:
         reason = f" ({outcome.reason})" if outcome and outcome.reason else ""
         click.echo(f"reply {result}{reason}")
@@ -64,12 +65,11 @@ def reply(
         sys.exit(1)  # a script must see that nothing went out
 
 
-def _hold_words(rt: runtime.Runtime, outcome: Outcome) -> str:
-    assert outcome.until is not None
+def _hold_words(rt: runtime.Runtime, outcome: Outcome, until: datetime) -> str:
     with rt.sessions() as session:
         msg = session.get(Message, outcome.message_id) if outcome.message_id else None
         zones = hold_zones(session, msg) if msg else ()
-    return describe_hold(outcome.reason, outcome.until, zones, utcnow())
+    return describe_hold(outcome.reason, until, zones, utcnow())
 
 
 @click.command("text-in")
