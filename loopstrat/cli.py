@@ -87,11 +87,13 @@ def create_account_cmd(
 def worker(burst: bool, queue_names: tuple[str, ...]) -> None:
     """Run jobs from the texts queue, or the ones named with --queue."""
     from workers.queues import DEFAULT_QUEUE, queue
+    from workers.redis_outage import wait_for_redis
     from workers.worker import LoopstratWorker, warm_up
 
     setup_logging()
     rt = command_runtime()
     click.echo(rt.settings.banner(), err=True)
+    wait_for_redis(rt.redis, "worker")
     # The crm queue gets its own process: an Airtable pause must never delay a text.
     queues = [queue(rt, name) for name in (queue_names or (DEFAULT_QUEUE,))]
     warm_up(rt)

@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, or_, select, update
+from sqlalchemy import Connection, and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from loopstrat.clock import utcnow
 from loopstrat.models import Outbox
 
-# A job that has not finished this long after it was enqueued is presumed lost (RQ only
-# notices a dead worker's job after its heartbeat expires and maintenance runs).
+# A job that has not finished this long after it was enqueued is presumed lost even while
+# Redis still has it (RQ only notices a dead worker's job after its heartbeat expires and
+# maintenance runs). A job Redis no longer has is found sooner: see claims_to_check.
 REENQUEUE_AFTER = timedelta(seconds=120)
 RETRY_BACKOFF_S = (5, 15, 60, 180, 600)
 MAX_ATTEMPTS = len(RETRY_BACKOFF_S) + 1
@@ -95,45 +96,73 @@ def retry_later(
 
 
 def claim_due(
-    session: Session, now: datetime, kinds: Collection[str], limit: int = 500
+    db: Session | Connection, now: datetime, kinds: Collection[str], limit: int = 500
 ) -> list[tuple[int, str, str]]:
     """Stamp due rows as handed out, in one statement; (id, kind, ref) of those this call won.
 
     The conditions stand in the outer WHERE too, so of two dispatchers racing for a row
-    (PostgreSQL re-checks them after waiting on its lock) exactly one gets it.
+    (PostgreSQL re-checks them after waiting on its lock) exactly one gets it. A stale claim
+    (a lost job) is claimed again and counts as an attempt; one lost too often is given up
+    in the same statement, so an idle poll costs this statement and nothing else.
     """
     stale = now - REENQUEUE_AFTER
-    _give_up_on_lost(session, stale)
     claimable = (
         Outbox.state == "pending",
         Outbox.due_at <= now,
         Outbox.kind.in_(kinds),
         or_(Outbox.enqueued_at.is_(None), Outbox.enqueued_at < stale),
     )
+    # SET expressions read the row as it was, on PostgreSQL and SQLite alike.
+    lost = Outbox.enqueued_at.is_not(None)
+    lost_too_often = and_(lost, Outbox.attempts >= MAX_LOST_ATTEMPTS)
     due = select(Outbox.id).where(*claimable).order_by(Outbox.due_at).limit(limit)
-    claimed = session.execute(
+    claimed = db.execute(
         update(Outbox)
         .where(Outbox.id.in_(due.scalar_subquery()), *claimable)
         .values(
             enqueued_at=now,
             # A stale claim is a lost job: it counts, so a job that always dies stops.
-            attempts=Outbox.attempts + case((Outbox.enqueued_at.is_not(None), 1), else_=0),
+            attempts=Outbox.attempts + case((lost, 1), else_=0),
+            state=case((lost_too_often, "failed"), else_=Outbox.state),
+            reason=case((lost_too_often, "lost_too_often"), else_=Outbox.reason),
         )
-        .returning(Outbox.id, Outbox.kind, Outbox.ref_id)
+        .returning(Outbox.id, Outbox.kind, Outbox.ref_id, Outbox.state)
     )
-    return [(row.id, row.kind, row.ref_id) for row in claimed]
+    return [(row.id, row.kind, row.ref_id) for row in claimed if row.state == "pending"]
 
 
-def _give_up_on_lost(session: Session, stale: datetime) -> None:
-    session.execute(
+def claims_to_check(
+    session: Session, now: datetime, older_than: timedelta, limit: int = 500
+) -> list[tuple[int, datetime]]:
+    """(id, claimed at) of claims old enough that their job must be in Redis by now, and not
+    yet stale: the dispatcher asks Redis which of them it lost."""
+    rows = session.execute(
+        select(Outbox.id, Outbox.enqueued_at)
+        .where(
+            Outbox.state == "pending",
+            Outbox.enqueued_at < now - older_than,
+            Outbox.enqueued_at >= now - REENQUEUE_AFTER,
+        )
+        .order_by(Outbox.enqueued_at)
+        .limit(limit)
+    )
+    return [(row.id, row.enqueued_at) for row in rows if row.enqueued_at is not None]
+
+
+def mark_lost(session: Session, claims: Collection[tuple[int, datetime]], now: datetime) -> int:
+    """Make claims whose job is gone stale at once: the next claim takes them, counting the
+    lost attempt as it does for any stale claim. A claim taken again meanwhile is left alone."""
+    if not claims:
+        return 0
+    result = session.execute(
         update(Outbox)
         .where(
             Outbox.state == "pending",
-            Outbox.enqueued_at < stale,
-            Outbox.attempts >= MAX_LOST_ATTEMPTS,
+            or_(*(and_(Outbox.id == i, Outbox.enqueued_at == at) for i, at in claims)),
         )
-        .values(state="failed", reason="lost_too_often")
+        .values(enqueued_at=now - REENQUEUE_AFTER - timedelta(seconds=1))
     )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def release(session: Session, row_ids: Collection[int], stamped_at: datetime) -> None:

@@ -180,8 +180,8 @@ def test_the_crm_worker_works_only_the_crm_queue(run, rt, client, account, airta
 
     connect(rt, account.id)
     lead_id = post_lead(client, account).get_json()["lead_id"]
-    assert enqueue_outbox(rt, "respond_to_lead", str(lead_id))  # a text job waits on texts
-    assert enqueue_outbox(rt, "crm_sync", str(account.id))
+    enqueue_outbox(rt, "respond_to_lead", str(lead_id))  # a text job waits on texts
+    enqueue_outbox(rt, "crm_sync", str(account.id))
 
     result = run("worker", "--queue", "crm", "--burst")
 

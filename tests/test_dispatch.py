@@ -5,13 +5,15 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from sqlalchemy import select
+import pytest
+import redis
+from sqlalchemy import event, select
 
 from loopstrat.models import Outbox
 from loopstrat.outbox import REENQUEUE_AFTER
 from tests.test_speed_to_lead import LEAD, post_lead
 from workers.queues import DEFAULT_QUEUE, queue
-from workers.scheduler import dispatch_due
+from workers.scheduler import LOST_AFTER, dispatch_due, hand_back_lost
 
 
 def post_leads(client, account, n: int) -> None:
@@ -49,7 +51,8 @@ def test_two_dispatchers_at_once_queue_each_row_once(client, account, rt, clock)
 def test_claims_that_cannot_reach_redis_are_given_back(client, account, rt, reconfigure, db, clock):
     post_leads(client, account, 3)
     down = reconfigure(redis_url="redis://127.0.0.1:6390/0")  # nothing listens there
-    assert dispatch_due(down) == 0
+    with pytest.raises(redis.ConnectionError):  # the scheduler rides the outage out
+        dispatch_due(down)
     db.expire_all()
     assert [row.enqueued_at for row in db.scalars(select(Outbox))] == [None, None, None]
     up = reconfigure(redis_url=rt.settings.redis_url)
@@ -95,3 +98,42 @@ def test_a_job_whose_row_is_gone_closes_its_outbox_row(account, rt, worker, db, 
     db.expire_all()
     row = db.scalars(select(Outbox)).one()
     assert (row.state, row.reason) == ("cancelled", "missing")
+
+
+def test_a_job_redis_lost_is_handed_out_again_within_seconds(client, account, rt, db, clock):
+    post_lead(client, account)
+    assert dispatch_due(rt) == 1
+    rt.redis.flushdb()  # Redis restarted empty: the queued job is gone, the claim is not
+    assert hand_back_lost(rt) == 0  # a fresh claim's job may still be on its way to Redis
+    clock.shift(LOST_AFTER + timedelta(seconds=1))
+    assert hand_back_lost(rt) == 1
+    assert dispatch_due(rt) == 1
+    assert queue(rt, DEFAULT_QUEUE).count == 1
+    db.expire_all()
+    assert db.scalars(select(Outbox)).one().attempts == 1  # a lost attempt, as for any loss
+
+
+def test_a_job_redis_still_has_is_left_to_run(client, account, rt, clock):
+    post_lead(client, account)
+    assert dispatch_due(rt) == 1
+    clock.shift(LOST_AFTER + timedelta(seconds=1))
+    assert hand_back_lost(rt) == 0
+    assert dispatch_due(rt) == 0
+    assert queue(rt, DEFAULT_QUEUE).count == 1
+
+
+def test_an_idle_poll_is_one_statement(account, rt, clock):
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement.split()[0])
+
+    with rt.engine.connect() as conn:
+        held = conn.execution_options(isolation_level="AUTOCOMMIT")  # as run_forever holds it
+        dispatch_due(rt, held)
+        event.listen(rt.engine, "before_cursor_execute", seen)
+        try:
+            assert dispatch_due(rt, held) == 0
+        finally:
+            event.remove(rt.engine, "before_cursor_execute", seen)
+    assert statements == ["UPDATE"]

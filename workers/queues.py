@@ -1,15 +1,18 @@
-"""Transport: which job runs which outbox kind, on which queue, and handing a row to RQ."""
+"""Transport: which job runs which outbox kind, on which queue, and handing a row to RQ.
+
+A claimed row's job has an id made from the row and its claim, so the scheduler can ask Redis
+whether the job still exists. Never decides what is due: the outbox does.
+"""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
-import redis
 from rq import Queue
+from rq.job import Job
 
 from loopstrat.runtime import Runtime
-
-log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE = "texts"
 CRM_QUEUE = "crm"
@@ -30,19 +33,33 @@ def queue(rt: Runtime, name: str = DEFAULT_QUEUE) -> Queue:
     return Queue(name, connection=rt.redis)
 
 
-def enqueue_outbox(rt: Runtime, kind: str, ref_id: str) -> bool:
-    """Hand one committed outbox row to RQ. False if Redis is down: the dispatcher retries."""
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def claim_job_id(row_id: int, claimed_at: datetime) -> str:
+    """The RQ job id of one claim of one outbox row (RQ allows letters, digits, _ and -)."""
+    return f"outbox-{row_id}-{(claimed_at - EPOCH) // timedelta(microseconds=1)}"
+
+
+def enqueue_outbox(rt: Runtime, kind: str, ref_id: str, *, job_id: str | None = None) -> None:
+    """Hand one committed outbox row to RQ. Raises redis errors: the caller gives the claim
+    back and rides the outage out."""
     func, queue_name = JOBS[kind]
-    try:
-        queue(rt, queue_name).enqueue(
-            func,
-            int(ref_id) if ref_id.isdigit() else ref_id,
-            job_timeout=JOB_TIMEOUT_S,
-            result_ttl=300,
-            failure_ttl=86400,
-            description=f"{kind}:{ref_id}",
-        )
-    except redis.RedisError as exc:
-        log.warning("enqueue failed kind=%s ref=%s error=%r", kind, ref_id, exc)
-        return False
-    return True
+    queue(rt, queue_name).enqueue(
+        func,
+        int(ref_id) if ref_id.isdigit() else ref_id,
+        job_id=job_id,
+        job_timeout=JOB_TIMEOUT_S,
+        result_ttl=300,
+        failure_ttl=86400,
+        description=f"{kind}:{ref_id}",
+    )
+
+
+def jobs_missing(rt: Runtime, job_ids: Sequence[str]) -> list[str]:
+    """The ids Redis has no job for (it restarted empty, or was flushed): one round trip."""
+    with rt.redis.pipeline(transaction=False) as pipe:
+        for job_id in job_ids:
+            pipe.exists(Job.key_for(job_id))
+        found = pipe.execute()
+    return [job_id for job_id, exists in zip(job_ids, found, strict=True) if not exists]

@@ -3,6 +3,7 @@
 It reads only the database, so a lead just posted, a lead stored while Redis was down, a reply
 held for the morning and a job that died with its worker are all found the same way. Running
 two is safe (a row is claimed in one statement) and keeps texts going while one restarts.
+A Redis outage is waited out, never a reason to exit.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from datetime import timedelta
 from types import FrameType
+
+from sqlalchemy import Connection
 
 from loopstrat import outbox
 from loopstrat.clock import utcnow
 from loopstrat.runtime import Runtime
-from workers.queues import JOBS, enqueue_outbox
+from workers.queues import JOBS, claim_job_id, enqueue_outbox, jobs_missing
+from workers.redis_outage import REDIS_DOWN, RedisOutage
 
 log = logging.getLogger(__name__)
 
@@ -23,26 +28,58 @@ log = logging.getLogger(__name__)
 # each post a Redis round trip and leaves one path for new, held and lost work alike.
 DISPATCH_POLL_S = 0.05
 FAILURE_PAUSE_S = 2.0
+# How often claims are checked against Redis for jobs it lost (a restart that came back
+# empty), and how old a claim must be before its job must be there: a younger one may still
+# be on its way to Redis from another dispatcher.
+LOST_SWEEP_S = 2.0
+LOST_AFTER = timedelta(seconds=5)
 
 
-def dispatch_due(rt: Runtime) -> int:
-    """Enqueue every due row once; return how many went to RQ."""
+def dispatch_due(rt: Runtime, conn: Connection | None = None) -> int:
+    """Enqueue every due row once; return how many went to RQ. If Redis is down, the claims
+    not yet handed over are given back and the error raised.
+
+    `conn`: a connection in autocommit mode, so an idle poll is one statement and nothing
+    else (no BEGIN, COMMIT or pool check-out); without it one is checked out for this call.
+    """
+    if conn is None:
+        with rt.engine.connect() as own:
+            return dispatch_due(rt, own.execution_options(isolation_level="AUTOCOMMIT"))
     now = utcnow()
-    with rt.sessions() as session:
-        claimed = outbox.claim_due(session, now, JOBS.keys())
-        session.commit()
+    claimed = outbox.claim_due(conn, now, JOBS.keys())
+    conn.commit()  # ends SQLAlchemy's bookkeeping; in autocommit the driver sends nothing
     sent = 0
-    for _row_id, kind, ref_id in claimed:
-        if not enqueue_outbox(rt, kind, ref_id):
-            break  # Redis is down: give the rest back, the next poll tries again
-        sent += 1
-    if sent < len(claimed):
-        with rt.sessions() as session:
-            outbox.release(session, [row_id for row_id, _, _ in claimed[sent:]], now)
-            session.commit()
+    try:
+        for row_id, kind, ref_id in claimed:
+            enqueue_outbox(rt, kind, ref_id, job_id=claim_job_id(row_id, now))
+            sent += 1
+    finally:
+        if sent < len(claimed):
+            with rt.sessions() as session:
+                outbox.release(session, [row_id for row_id, _, _ in claimed[sent:]], now)
+                session.commit()
     if sent:
         log.info("dispatch enqueued=%d", sent)
     return sent
+
+
+def hand_back_lost(rt: Runtime) -> int:
+    """Claims whose job Redis no longer has are due again at once, not REENQUEUE_AFTER later.
+    Raises if Redis is down (nothing is judged lost then)."""
+    now = utcnow()
+    with rt.sessions() as session:
+        claims = outbox.claims_to_check(session, now, LOST_AFTER)
+        session.commit()
+    if not claims:
+        return 0
+    by_job = {claim_job_id(row_id, at): (row_id, at) for row_id, at in claims}
+    lost = [by_job[job_id] for job_id in jobs_missing(rt, list(by_job))]
+    with rt.sessions() as session:
+        handed_back = outbox.mark_lost(session, lost, now)
+        session.commit()
+    if handed_back:
+        log.warning("dispatch lost_jobs=%d handed back", handed_back)
+    return handed_back
 
 
 def run_forever(rt: Runtime, poll_s: float = DISPATCH_POLL_S) -> None:
@@ -55,11 +92,37 @@ def run_forever(rt: Runtime, poll_s: float = DISPATCH_POLL_S) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("scheduler started poll_s=%s", poll_s)
+    outage = RedisOutage("scheduler")
+    conn: Connection | None = None
+    next_sweep = 0.0
     while not stopping:
         try:
-            dispatch_due(rt)
+            conn = conn or _claims_connection(rt)
+            dispatch_due(rt, conn)
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + LOST_SWEEP_S
+                hand_back_lost(rt)
+        except REDIS_DOWN as exc:
+            if outage.ride_out(rt.redis, exc, lambda: stopping):
+                next_sweep = 0.0  # back, perhaps empty: look for lost jobs at once
+            continue
         except Exception:
             log.exception("dispatch failed")
-            time.sleep(FAILURE_PAUSE_S)  # the database or Redis is down: don't spin
+            _discard(conn)  # the database may have dropped it: take a fresh one
+            conn = None
+            time.sleep(FAILURE_PAUSE_S)  # the database is down: don't spin
         time.sleep(poll_s)
+    if conn is not None:
+        conn.close()
     log.info("scheduler stopped")
+
+
+def _claims_connection(rt: Runtime) -> Connection:
+    """Held for the scheduler's life: a pool check-out costs PostgreSQL a ping per poll."""
+    return rt.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+
+def _discard(conn: Connection | None) -> None:
+    if conn is not None:
+        conn.invalidate()
+        conn.close()

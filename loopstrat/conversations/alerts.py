@@ -58,9 +58,16 @@ def still_waiting_body(account: Account, contact: Contact, lead: Lead, minutes: 
 
 
 def store_alert(
-    session: Session, *, key: str, account: Account, lead: Lead | None, body: str
+    session: Session,
+    *,
+    key: str,
+    account: Account,
+    lead: Lead | None,
+    body: str,
+    sent_by_caller: bool = True,
 ) -> Message | None:
-    """The alert's row and outbox row, or None when the account has nowhere to send alerts."""
+    """The alert's row and outbox row, or None when the account has nowhere to send alerts.
+    sent_by_caller: as for store_text."""
     if not account.alert_phone:
         return None
     return store_text(
@@ -74,6 +81,7 @@ def store_alert(
         # Not the lead's text: no contact, so the lead's opt-out does not cancel it.
         contact_id=None,
         lead_id=lead.id if lead else None,
+        sent_by_caller=sent_by_caller,
     )
 
 

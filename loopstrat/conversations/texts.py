@@ -50,8 +50,13 @@ def store_text(
     drafted_by: str,
     contact_id: int | None,
     lead_id: int | None,
+    sent_by_caller: bool = True,
 ) -> Message:
-    """The one row for `key` (new or as stored before) and its outbox row; the caller commits."""
+    """The one row for `key` (new or as stored before) and its outbox row; the caller commits.
+
+    sent_by_caller: the caller runs send_stored right after its commit, so the dispatcher
+    leaves the row alone unless that attempt is lost. False: the dispatcher sends it.
+    """
     msg = session.scalar(select(Message).where(Message.idempotency_key == key))
     if msg is None:
         if kind in DUTY_KINDS and is_first_text_to(session, account.id, to):
@@ -78,7 +83,7 @@ def store_text(
             account_id=account.id,
             kind=OUTBOX_KIND,
             ref_id=str(msg.id),
-            run_now=True,
+            run_now=sent_by_caller,
         )
     return msg
 

@@ -76,8 +76,9 @@ def alert_key(account_id: int, failing_since: datetime) -> str:
 
 
 def alert_failing(rt: Runtime, account_id: int, failing_since: datetime, error: str) -> None:
-    """Store the alert as a conversation text: the dispatcher sends it through the account's
-    do-not-disturb window, with the retries and reconciling every text gets."""
+    """Store the alert as a conversation text: the dispatcher sends it (on the texts queue, not
+    from this crm job) through the account's do-not-disturb window, with the retries and
+    reconciling every text gets."""
     with rt.sessions() as session:
         account = session.get(Account, account_id)
         if account is None:
@@ -88,7 +89,10 @@ def alert_failing(rt: Runtime, account_id: int, failing_since: datetime, error: 
             f"({error[:80]}). Texts to leads are not affected; records wait until it is fixed."
         )
         key = alert_key(account_id, failing_since)
-        if store_alert(session, key=key, account=account, lead=None, body=body) is None:
+        alert = store_alert(
+            session, key=key, account=account, lead=None, body=body, sent_by_caller=False
+        )
+        if alert is None:
             log.info("crm alert skipped account_id=%s reason=no_alert_phone", account_id)
             return
         session.commit()
