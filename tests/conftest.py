@@ -39,6 +39,14 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PUBLIC_BASE_URL = "https://hooks.loopstrat.test"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def test_environment() -> Iterator[None]:
+    """Settings default to production; the CLI, run by tests, must know it is under test."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOOPSTRAT_ENV", "test")
+        yield
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
