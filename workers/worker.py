@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from redis import Redis
 from rq import SimpleWorker
+from rq.job import Job
+from rq.queue import Queue
 
+from loopstrat.logs import mask_personal
 from loopstrat.phones import recipient_place
 from loopstrat.runtime import Runtime
 
@@ -20,6 +25,20 @@ class LoopstratWorker(SimpleWorker):
             # fakeredis's TCP server (the `make run` Redis when redis-server is absent) answers
             # CLIENT INFO with "addr=('127.0.0.1', 5000)", which redis-py cannot parse.
             self.ip_address = "unknown"
+
+    def handle_job_failure(
+        self,
+        job: Job,
+        queue: Queue,
+        started_job_registry: Any = None,
+        exc_string: str = "",
+        execution: Any = None,
+    ) -> None:
+        # RQ keeps a failed job's traceback in Redis (a year by default) and hands it to job
+        # webhooks: it gets the same masks as a log line.
+        super().handle_job_failure(
+            job, queue, started_job_registry, mask_personal(exc_string), execution
+        )
 
 
 def warm_up(rt: Runtime) -> None:
