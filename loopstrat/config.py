@@ -94,7 +94,7 @@ class Settings:
             return (
                 "PUBLIC_BASE_URL is https but TRUSTED_PROXY_HOPS=0: behind a load balancer "
                 "every visitor shares one per-IP rate limit and the consent evidence records "
-                "the balancer's address; set TRUSTED_PROXY_HOPS (README, Processes and deploying)"
+                "the balancer's address; set TRUSTED_PROXY_HOPS (README: Behind a proxy)"
             )
         return None
 

@@ -1,8 +1,6 @@
-"""Structured key=value logs on stderr, through one masking filter on every handler.
-
-Owns the masks: phone numbers, emails, and the shapes of secrets and of database error details
-never leave the process in clear, whichever library wrote the line. Message bodies have no shape
-to recognise: no call site may log one.
+"""Structured key=value logs on stderr, through one filter masking phones, emails, secrets and
+database row details on every handler, whichever library wrote the line. Bodies have no shape
+to recognise: no call site may ever log one.
 """
 
 from __future__ import annotations

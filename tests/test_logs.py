@@ -17,7 +17,7 @@ from twilio.base.exceptions import TwilioRestException
 
 from loopstrat import runtime
 from loopstrat.clock import utcnow
-from loopstrat.logs import HANDLER_NAME, mask_personal, setup_logging
+from loopstrat.logs import mask_personal, setup_logging
 from loopstrat.models import Contact, Message
 from loopstrat.sms.outbound import CLAIM_LEASE
 from tests.test_speed_to_lead import LEAD, post_lead
@@ -92,16 +92,12 @@ def test_the_mask_leaves_ids_times_and_addresses_alone(text):
 
 
 @pytest.fixture
-def logged() -> Iterator[io.StringIO]:
-    """What the process writes to stderr, through the handler production installs."""
-    root = logging.getLogger()
-    level = root.level
+def logged() -> io.StringIO:
+    """What the process writes to stderr, through the handler production installs (conftest
+    takes it off after the test)."""
     out = io.StringIO()
     setup_logging("INFO", stream=out)
-    yield out
-    for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
-        root.removeHandler(handler)
-    root.setLevel(level)
+    return out
 
 
 def assert_nothing_personal(text: str) -> None:
