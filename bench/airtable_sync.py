@@ -182,6 +182,7 @@ def main() -> int:
     server = serve(stand_in)
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
+            env="development",
             database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
             redis_url=REDIS_URL,
             airtable_api_url=f"http://127.0.0.1:{server.server_address[1]}",

@@ -268,6 +268,7 @@ def child_env(db_url: str, redis_url: str, twilio_base: str, web_port: int) -> d
     for name in BLANKED_SETTINGS:
         env[name] = ""
     env.update(
+        LOOPSTRAT_ENV="development",  # settings default to production, which wants real keys
         DATABASE_URL=db_url,
         REDIS_URL=redis_url,
         PUBLIC_BASE_URL=f"http://{HOST}:{web_port}",

@@ -46,4 +46,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         return jsonify({"ok": True})
 
     log.info(rt.settings.banner())
+    if rt.settings.proxy_warning:
+        log.warning(rt.settings.proxy_warning)
     return app

@@ -10,10 +10,11 @@ import click
 
 from loopstrat.accounts import AccountSpec, create_account
 from loopstrat.commands import command_runtime
-from loopstrat.config import load_dotenv_file
+from loopstrat.config import derived_fernet_key, load_dotenv_file
 from loopstrat.contacts_cli import contact
 from loopstrat.conversations import cli as conversation_cli
 from loopstrat.crm.cli import airtable
+from loopstrat.crm.connection import rotate_tokens
 from loopstrat.logs import COMMAND_LEVEL, setup_logging
 
 
@@ -111,11 +112,42 @@ def scheduler() -> None:
     run_forever(rt)
 
 
+@main.command("rotate-secrets")
+@click.option(
+    "--from-secret-key",
+    is_flag=True,
+    help="Also open tokens stored under the key derived from an old SECRET_KEY (read on stdin).",
+)
+def rotate_secrets(from_secret_key: bool) -> None:
+    """Re-encrypt every stored secret with the first key in ENCRYPTION_KEY."""
+    rt = command_runtime()
+    retired = [derived_fernet_key(_read_secret("old SECRET_KEY"))] if from_secret_key else []
+    with rt.sessions() as session:
+        rotation = rotate_tokens(session, rt.settings, retired)
+        session.commit()
+    click.echo(f"{rotation.rotated} Airtable token(s) re-encrypted with the first key")
+    if rotation.unreadable:
+        accounts = ", ".join(str(account_id) for account_id in rotation.unreadable)
+        raise click.ClickException(
+            f"no key opens the Airtable token of account(s) {accounts}: put the key they were "
+            "stored with back in ENCRYPTION_KEY and run again, or `loopstrat airtable connect` "
+            "them again"
+        )
+
+
+def _read_secret(name: str) -> str:
+    # Never from an argument: arguments end up in shell history and in `ps`.
+    if sys.stdin.isatty():
+        return str(click.prompt(name, hide_input=True)).strip()
+    return sys.stdin.readline().strip()
+
+
 @main.command()
 def dev() -> None:
     """What `make run` does: Redis if none, migrate, a demo account, then every process."""
-    from loopstrat.devrun import run_dev
+    from loopstrat.devrun import run_dev, use_development
 
+    use_development()
     setup_logging()
     sys.exit(run_dev(command_runtime()))
 

@@ -14,9 +14,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, MultiFernet
 
 DEV_SECRET_KEY = "loopstrat-dev-secret-change-me"  # noqa: S105 - development default, refused in production
+SECRET_KEY_MIN_CHARS = 32
+# Production unless told otherwise: a deploy that forgets LOOPSTRAT_ENV must refuse weak keys,
+# not run on them. `loopstrat dev` (make run) says development for itself and its children.
+ENVIRONMENTS = ("production", "development", "test")
+MAKE_SECRET_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"  # noqa: S105
+MAKE_FERNET_KEY = (
+    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+)
 
 TWILIO_API_DEFAULT = "https://api.twilio.com"
 ANTHROPIC_API_DEFAULT = "https://api.anthropic.com"
@@ -30,7 +38,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    env: str = "development"
+    env: str = "production"
     database_url: str = "sqlite:///instance/loopstrat.db"
     redis_url: str = "redis://127.0.0.1:6379/0"
     secret_key: str = DEV_SECRET_KEY
@@ -68,11 +76,28 @@ class Settings:
         return "stripe" if self.stripe_secret_key else "off"
 
     @property
-    def fernet_key(self) -> bytes:
+    def fernet_keys(self) -> list[bytes]:
+        """ENCRYPTION_KEY's keys, newest first: the first encrypts, every one decrypts."""
         if self.encryption_key:
-            return self.encryption_key.encode()
-        # Development only: a key derived from SECRET_KEY keeps `make run` zero-config.
-        return base64.urlsafe_b64encode(hashlib.sha256(self.secret_key.encode()).digest())
+            return [key.strip().encode() for key in self.encryption_key.split(",") if key.strip()]
+        # Outside production only (_validate): a key derived from SECRET_KEY keeps `make run`
+        # zero-config.
+        return [derived_fernet_key(self.secret_key)]
+
+    @property
+    def fernet(self) -> MultiFernet:
+        return MultiFernet([Fernet(key) for key in self.fernet_keys])
+
+    @property
+    def proxy_warning(self) -> str | None:
+        """Served over https with no proxy trusted: almost surely behind one we ignore."""
+        if self.public_base_url.startswith("https://") and self.trusted_proxy_hops == 0:
+            return (
+                "PUBLIC_BASE_URL is https but TRUSTED_PROXY_HOPS=0: behind a load balancer "
+                "every visitor shares one per-IP rate limit and the consent evidence records "
+                "the balancer's address; set TRUSTED_PROXY_HOPS (README: Behind a proxy)"
+            )
+        return None
 
     def banner(self) -> str:
         services = [
@@ -176,19 +201,47 @@ def _validate(s: Settings) -> None:
         raise ConfigError("set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or neither")
     if s.stripe_secret_key and not s.stripe_secret_key.startswith(("sk_", "rk_")):
         raise ConfigError("STRIPE_SECRET_KEY must start with sk_ or rk_")
-    if s.encryption_key:
-        try:
-            Fernet(s.encryption_key.encode())
-        except ValueError:
-            raise ConfigError(
-                "ENCRYPTION_KEY must be a Fernet key (32 url-safe base64 bytes); make one with "
-                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())'"
-            ) from None
+    if s.env not in ENVIRONMENTS:
+        raise ConfigError(f"LOOPSTRAT_ENV={s.env!r} must be one of {', '.join(ENVIRONMENTS)}")
+    _validate_encryption_key(s.encryption_key)
     if s.env == "production":
-        if s.secret_key == DEV_SECRET_KEY:
-            raise ConfigError("SECRET_KEY must be set in production")
-        if not s.encryption_key:
-            raise ConfigError("ENCRYPTION_KEY must be set in production")
+        _validate_production_keys(s)
+
+
+def _validate_encryption_key(value: str) -> None:
+    if not value:
+        return
+    keys = [key.strip() for key in value.split(",")]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            # Never echo the value: it is (or is meant to be) a secret.
+            raise ConfigError(
+                f"ENCRYPTION_KEY key {position} of {len(keys)} is not a Fernet key (32 url-safe "
+                f"base64 bytes; several keys are comma-separated, newest first); make one with "
+                f"{MAKE_FERNET_KEY}"
+            ) from None
+
+
+def _validate_production_keys(s: Settings) -> None:
+    hint = " (for a local run set LOOPSTRAT_ENV=development; `make run` writes it to .env)"
+    if s.secret_key == DEV_SECRET_KEY or len(s.secret_key) < SECRET_KEY_MIN_CHARS:
+        raise ConfigError(
+            f"SECRET_KEY must be set in production to at least {SECRET_KEY_MIN_CHARS} random "
+            f"characters; make one with {MAKE_SECRET_KEY}{hint}"
+        )
+    if not s.encryption_key:
+        raise ConfigError(
+            f"ENCRYPTION_KEY must be set in production (it encrypts each account's Airtable "
+            f"token); make one with {MAKE_FERNET_KEY}{hint}"
+        )
+
+
+def derived_fernet_key(secret_key: str) -> bytes:
+    """The key used when ENCRYPTION_KEY is unset: also how tokens stored before ENCRYPTION_KEY
+    was set can still be read once (`loopstrat rotate-secrets --from-secret-key`)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(secret_key.encode()).digest())
 
 
 def without_secrets(url: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -49,6 +50,16 @@ def make_engine(url: str) -> Engine:
     return create_engine(
         url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
     )
+
+
+def violated_constraint(exc: IntegrityError) -> str:
+    """The rule a write broke, without the values: PostgreSQL's DETAIL quotes the row (a phone,
+    a body), so a log names the constraint instead of printing the error."""
+    name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    if name:
+        return str(name)
+    # SQLite names the columns only: "UNIQUE constraint failed: contacts.account_id, ...".
+    return str(exc.orig).split("\n", 1)[0][:200]
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -39,6 +39,12 @@ DEMO = AccountSpec(
     alert_phone="+18015550199",
 )
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+DOTENV = ".env"
+DOTENV_TEXT = """\
+# Written by `make run`. Settings default to production; this file makes every `loopstrat`
+# command run from this directory a development one too. Never deploy it.
+LOOPSTRAT_ENV=development
+"""
 
 
 class ExampleLead(NamedTuple):
@@ -208,3 +214,24 @@ def _curl(intake: str, lead: ExampleLead) -> str:
     fields = {"name": lead.name, "phone": lead.phone, "zip": lead.zip}
     body = json.dumps({**fields, "message": "Water heater leaking", "consent": True})
     return f"  curl -sS -X POST {intake} -H 'Content-Type: application/json' -d '{body}'"
+
+
+def use_development(dotenv: str = DOTENV) -> None:
+    """`make run` is development unless LOOPSTRAT_ENV says otherwise, and so are its children
+    (the Procfile's processes inherit the environment) and the `loopstrat` commands a developer
+    runs beside it from this directory (through a .env written on the first run)."""
+    if not os.environ.get("LOOPSTRAT_ENV", "").strip():  # blank counts as unset, as in config
+        os.environ["LOOPSTRAT_ENV"] = "development"
+    if os.environ["LOOPSTRAT_ENV"].strip() != "development":
+        return
+    if not os.path.exists(dotenv):
+        with open(dotenv, "w", encoding="utf-8") as out:
+            out.write(DOTENV_TEXT)
+        click.echo(f"wrote {dotenv}: LOOPSTRAT_ENV=development for the commands you run here")
+        return
+    with open(dotenv, encoding="utf-8") as existing:
+        if "LOOPSTRAT_ENV" not in existing.read():
+            click.echo(
+                f"note: {dotenv} does not set LOOPSTRAT_ENV; `loopstrat` commands run beside "
+                "`make run` default to production: add LOOPSTRAT_ENV=development to it"
+            )

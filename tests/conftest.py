@@ -6,6 +6,7 @@ server (the anthropic SDK talks through httpx2, which `responses` cannot see).
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from dataclasses import replace
@@ -26,6 +27,7 @@ from loopstrat.accounts import AccountSpec, create_account
 from loopstrat.app import create_app
 from loopstrat.config import Settings
 from loopstrat.db import Base, make_engine
+from loopstrat.logs import HANDLER_NAME
 from loopstrat.migrate import upgrade
 from loopstrat.models import Account
 from tests.airtable_api import FakeAirtable
@@ -37,6 +39,26 @@ from workers.worker import LoopstratWorker
 
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PUBLIC_BASE_URL = "https://hooks.loopstrat.test"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_environment() -> Iterator[None]:
+    """Settings default to production; the CLI, run by tests, must know it is under test."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LOOPSTRAT_ENV", "test")
+        yield
+
+
+@pytest.fixture(autouse=True)
+def root_logger() -> Iterator[None]:
+    """A CLI run installs the production log handler on the root logger: take it off after
+    the test, so a later test's background threads do not write through it."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 
-from loopstrat.config import ConfigError, load_settings
+from loopstrat.config import DEV_SECRET_KEY, ConfigError, load_settings
 from loopstrat.drafting.drafter import make_drafter
 from loopstrat.sms.gateway import SandboxGateway, TwilioGateway, make_gateway
 
-TWILIO = {"TWILIO_ACCOUNT_SID": "AC" + "a" * 32, "TWILIO_AUTH_TOKEN": "token"}
+DEV = {"LOOPSTRAT_ENV": "development"}
+TWILIO = {**DEV, "TWILIO_ACCOUNT_SID": "AC" + "a" * 32, "TWILIO_AUTH_TOKEN": "token"}
 
 
 def test_no_credentials_means_sandbox_twins_and_the_banner_says_so():
-    settings = load_settings({})
+    settings = load_settings(DEV)
     assert isinstance(make_gateway(settings), SandboxGateway)
     assert make_drafter(settings) is None
     banner = settings.banner()
@@ -42,17 +44,13 @@ def test_credentials_select_the_live_services():
         ({"STRIPE_SECRET_KEY": "pk_live_x"}, "STRIPE_SECRET_KEY"),
         ({"ENCRYPTION_KEY": "short"}, "ENCRYPTION_KEY"),
         ({"TRUSTED_PROXY_HOPS": "one"}, "TRUSTED_PROXY_HOPS"),
-        ({"LOOPSTRAT_ENV": "production"}, "SECRET_KEY"),
+        ({"LOOPSTRAT_ENV": "staging"}, "LOOPSTRAT_ENV"),
+        ({"ENCRYPTION_KEY": f"{Fernet.generate_key().decode()},short"}, "key 2 of 2"),
     ],
 )
 def test_a_malformed_setting_is_a_clear_error_naming_it(environ, named):
     with pytest.raises(ConfigError, match=named):
-        load_settings(environ)
-
-
-def test_production_needs_an_encryption_key():
-    with pytest.raises(ConfigError, match="ENCRYPTION_KEY"):
-        load_settings({"LOOPSTRAT_ENV": "production", "SECRET_KEY": "s3cret"})
+        load_settings({**DEV, **environ})
 
 
 def test_base_urls_are_overridable():
@@ -60,3 +58,46 @@ def test_base_urls_are_overridable():
     gateway = make_gateway(settings)
     assert isinstance(gateway, TwilioGateway)
     assert gateway.client.http_client.api_base == "http://127.0.0.1:9999"
+
+
+STRONG_SECRET = "x7Qp2vL9sK4mN8rT1wY6zB3cF5hJ0dGa"  # 32 characters
+KEY = Fernet.generate_key().decode()
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({}, "SECRET_KEY"),  # LOOPSTRAT_ENV unset is production
+        ({"SECRET_KEY": DEV_SECRET_KEY, "ENCRYPTION_KEY": KEY}, "SECRET_KEY"),
+        ({"SECRET_KEY": STRONG_SECRET[:31], "ENCRYPTION_KEY": KEY}, "SECRET_KEY"),
+        ({"SECRET_KEY": STRONG_SECRET}, "ENCRYPTION_KEY"),
+        ({"LOOPSTRAT_ENV": "production", "SECRET_KEY": STRONG_SECRET}, "ENCRYPTION_KEY"),
+    ],
+)
+def test_production_refuses_to_start_without_strong_keys_and_says_how_to_make_them(environ, named):
+    with pytest.raises(ConfigError, match=named) as refused:
+        load_settings(environ)
+    assert "python -c" in str(refused.value)
+    assert "LOOPSTRAT_ENV=development" in str(refused.value)  # the way out for a local run
+
+
+def test_production_starts_with_a_strong_secret_and_an_encryption_key():
+    settings = load_settings({"SECRET_KEY": STRONG_SECRET, "ENCRYPTION_KEY": KEY})
+    assert settings.env == "production"
+    assert settings.fernet_keys == [KEY.encode()]
+
+
+def test_encryption_key_lists_keys_newest_first_and_every_one_decrypts():
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    settings = load_settings({**DEV, "ENCRYPTION_KEY": f"{new.decode()}, {old.decode()}"})
+    stored_under_old = Fernet(old).encrypt(b"patToken")
+    assert settings.fernet.decrypt(stored_under_old) == b"patToken"
+    assert Fernet(new).decrypt(settings.fernet.encrypt(b"patToken")) == b"patToken"
+
+
+def test_an_https_public_url_with_no_trusted_proxy_warns_and_names_the_fix():
+    https = {**DEV, "PUBLIC_BASE_URL": "https://hooks.example.com"}
+    warning = load_settings(https).proxy_warning
+    assert warning is not None and "TRUSTED_PROXY_HOPS" in warning
+    assert load_settings({**https, "TRUSTED_PROXY_HOPS": "1"}).proxy_warning is None
+    assert load_settings({**DEV, "PUBLIC_BASE_URL": "http://127.0.0.1:5000"}).proxy_warning is None

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import logging
+import io
 import os
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime
 
 import pytest
@@ -19,10 +20,12 @@ from loopstrat.compliance.quiet_hours import FEDERAL_WINDOW, STRICT_STATE_WINDOW
 from loopstrat.config import ConfigError, Settings, load_settings
 from loopstrat.devrun import example_posts, port_is_free
 from loopstrat.drafting.template import render_sms
+from loopstrat.logs import setup_logging
 from loopstrat.models import Contact, Lead, Message
 from loopstrat.sms.gateway import make_gateway
 from tests.test_conversation_handoff import cli
 
+SCRATCH = tempfile.mkdtemp()  # `loopstrat dev` writes a .env where it runs: not in the repo
 LOOPSTRAT = os.path.join(os.path.dirname(sys.executable), "loopstrat")  # as make run calls it
 UTAH_NIGHT = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)  # 23:00 in Salt Lake City
 UTAH_DAY = datetime(2026, 12, 3, 18, 0, tzinfo=UTC)  # 11:00
@@ -70,14 +73,15 @@ def test_the_welcome_offers_a_lead_answered_now_when_utah_sleeps():
     assert example_posts(intake, NO_ZONE_AWAKE)[-1].startswith("no US time zone is in texting")
 
 
-def test_the_sandbox_shows_each_text_in_development_and_masks_it_elsewhere(caplog):
-    caplog.set_level(logging.INFO, logger="loopstrat.sms.gateway")
+def test_the_sandbox_shows_each_text_in_development_and_masks_it_elsewhere():
+    terminal = io.StringIO()
+    setup_logging("INFO", stream=terminal)  # the masking handler every process logs through
     body = "Acme Plumbing: Hi Jane, thanks for your request. Reply STOP to opt out."
     for env in ("development", "production"):
         gateway = make_gateway(Settings(env=env))
         gateway.send(to="+18015550142", from_="+18015550111", body=body, status_callback="")
-    shown, masked = caplog.messages
-    assert "to=+18015550142 from=+18015550111" in shown and shown.endswith(body)
+    shown, masked = terminal.getvalue().split("level=INFO")[1:]
+    assert "to=+18015550142 from=+18015550111" in shown and shown.endswith(f"\n    {body}\n")
     assert "+18015550142" not in masked and body not in masked and "***0142" in masked
 
 
@@ -118,7 +122,7 @@ def dev_env(settings: Settings, port: int) -> dict[str, str]:
 def loopstrat(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """The command as a person types it, in its own process: its stdout and stderr apart."""
     return subprocess.run(  # noqa: S603 - our own entry point
-        [LOOPSTRAT, *args], env=env, capture_output=True, text=True, timeout=60
+        [LOOPSTRAT, *args], env=env, capture_output=True, text=True, timeout=60, cwd=SCRATCH
     )
 
 
@@ -143,10 +147,11 @@ def test_make_run_on_a_taken_port_stops_at_once_with_one_line(settings, rt):
     )
 
 
-def test_make_run_prints_urls_on_its_port_and_stops_cleanly_on_ctrl_c(settings, rt):
+def test_make_run_prints_urls_on_its_port_and_stops_cleanly_on_ctrl_c(settings, rt, tmp_path):
     port = spare_port()
     proc = subprocess.Popen(  # noqa: S603 - our own entry point
         [LOOPSTRAT, "dev"],
+        cwd=tmp_path,  # it writes a .env for the commands run beside it
         env=dev_env(settings, port),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from loopstrat import runtime
 from loopstrat.clock import utcnow
 from loopstrat.conversations.inbound import InboundText, Stored, record_inbound
+from loopstrat.db import violated_constraint
 from loopstrat.sms.status import apply_status
 from webhooks.twilio_signature import signature_ok
 
@@ -59,6 +60,8 @@ def inbound() -> Response | tuple[str, int]:
         opt_out_type=form.get("OptOutType") or None,
     )
     stored = _store_inbound(text)
+    if stored is None:
+        return "not stored", 500
     if stored.account_id is None:
         log.warning("inbound text to a number no account owns sid=%s", sid)
     elif stored.message_id is None:
@@ -66,7 +69,9 @@ def inbound() -> Response | tuple[str, int]:
     return Response(EMPTY_TWIML, status=200, mimetype="text/xml")
 
 
-def _store_inbound(text: InboundText) -> Stored:
+def _store_inbound(text: InboundText) -> Stored | None:
+    """None when a second race was lost too: logged by constraint, never by the error's text,
+    which quotes the row (PostgreSQL: "Key (account_id, phone)=(1, +1801...)")."""
     rt = runtime.current()
     for attempt in range(2):
         with rt.sessions() as session:
@@ -74,10 +79,11 @@ def _store_inbound(text: InboundText) -> Stored:
                 stored = record_inbound(session, text, utcnow())
                 session.commit()
                 return stored
-            except IntegrityError:
+            except IntegrityError as exc:
                 # The same MessageSid (a Twilio retry) or a new contact's first text won a
                 # race with us: the second pass finds their row.
                 session.rollback()
                 if attempt:
-                    raise
-    raise AssertionError("unreachable")
+                    constraint = violated_constraint(exc)
+                    log.error("inbound not stored sid=%s constraint=%s", text.sid, constraint)
+    return None

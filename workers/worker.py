@@ -16,7 +16,9 @@ import redis
 from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.exceptions import DequeueTimeout
+from rq.job import Job
 
+from loopstrat.logs import mask_personal
 from loopstrat.phones import recipient_place
 from loopstrat.runtime import Runtime
 from workers.redis_outage import REDIS_DOWN, RedisOutage
@@ -116,6 +118,20 @@ class LoopstratWorker(SimpleWorker):
             # fakeredis's TCP server (the `make run` Redis when redis-server is absent) answers
             # CLIENT INFO with "addr=('127.0.0.1', 5000)", which redis-py cannot parse.
             self.ip_address = "unknown"
+
+    def handle_job_failure(
+        self,
+        job: Job,
+        queue: Queue,
+        started_job_registry: Any = None,
+        exc_string: str = "",
+        execution: Any = None,
+    ) -> None:
+        # RQ keeps a failed job's traceback in Redis (a year by default) and hands it to job
+        # webhooks: it gets the same masks as a log line.
+        super().handle_job_failure(
+            job, queue, started_job_registry, mask_personal(exc_string), execution
+        )
 
 
 def warm_up(rt: Runtime) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from cryptography.fernet import Fernet, InvalidToken
-from sqlalchemy import delete
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from loopstrat import outbox
@@ -37,17 +37,50 @@ class AirtableConnection:
 
 
 def encrypt_token(settings: Settings, token: str) -> str:
-    return Fernet(settings.fernet_key).encrypt(token.encode()).decode()
+    return settings.fernet.encrypt(token.encode()).decode()
 
 
 def decrypt_token(settings: Settings, encrypted: str) -> str:
     try:
-        return Fernet(settings.fernet_key).decrypt(encrypted.encode()).decode()
+        return settings.fernet.decrypt(encrypted.encode()).decode()
     except InvalidToken:
         raise AirtableSettingsError(
-            "the stored Airtable token cannot be decrypted (ENCRYPTION_KEY changed?): "
-            "run `loopstrat airtable connect` again"
+            "the stored Airtable token cannot be decrypted with any ENCRYPTION_KEY key (a key "
+            "removed before `loopstrat rotate-secrets` ran?): run `loopstrat airtable connect` "
+            "again"
         ) from None
+
+
+@dataclass(frozen=True)
+class Rotation:
+    rotated: int
+    unreadable: list[int]  # account ids whose token no key opens; left as they are
+
+
+def rotate_tokens(
+    session: Session, settings: Settings, also_decrypt_with: list[bytes] | None = None
+) -> Rotation:
+    """Re-encrypt every stored token with ENCRYPTION_KEY's first key; the caller commits.
+
+    also_decrypt_with: retired keys that are no longer in ENCRYPTION_KEY (the key derived from
+    an old SECRET_KEY), tried after ENCRYPTION_KEY's own.
+    """
+    keys = [Fernet(key) for key in settings.fernet_keys + (also_decrypt_with or [])]
+    fernet = MultiFernet(keys)
+    rotated, unreadable = 0, []
+    accounts = session.scalars(
+        select(Account).where(Account.airtable_token_encrypted.is_not(None)).order_by(Account.id)
+    )
+    for account in accounts:
+        assert account.airtable_token_encrypted is not None
+        try:
+            fresh = fernet.rotate(account.airtable_token_encrypted.encode()).decode()
+        except InvalidToken:
+            unreadable.append(account.id)
+            continue
+        account.airtable_token_encrypted = fresh
+        rotated += 1
+    return Rotation(rotated, unreadable)
 
 
 def masked(token: str) -> str:

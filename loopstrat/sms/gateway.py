@@ -18,6 +18,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 
 from loopstrat.config import TWILIO_API_DEFAULT, Settings
+from loopstrat.logs import SHOWS_PERSONAL_DATA
 from loopstrat.phones import mask
 from loopstrat.sms.segments import segment_count
 
@@ -159,6 +160,7 @@ class SandboxGateway:
             log.info(
                 "sandbox sms (not sent) sid=%s to=%s from=%s segments=%d\n    %s",
                 *(sid, to, from_, segments, body),
+                extra={SHOWS_PERSONAL_DATA: True},
             )
         else:
             log.info("sandbox sms sid=%s to=%s segments=%d", sid, mask(to), segments)
