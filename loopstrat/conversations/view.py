@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loopstrat.conversations.texts import CONTRACTOR_KINDS
 from loopstrat.models import Contact, Lead, Message
 
 AUTHORS = {"claude": "ai", "template": "template", "person": "person", "lead": "lead"}
@@ -46,14 +47,14 @@ class Conversation:
 
 def lead_texts(session: Session, account_id: int, lead_id: int) -> list[Message]:
     """Every text between the business and the lead, oldest first; alerts to the contractor
-    are about the conversation, not in it."""
+    and the texts they send from the alert phone are about the conversation, not in it."""
     return list(
         session.scalars(
             select(Message)
             .where(
                 Message.account_id == account_id,
                 Message.lead_id == lead_id,
-                Message.kind != "alert",
+                Message.kind.not_in(CONTRACTOR_KINDS),
             )
             .order_by(Message.created_at, Message.id)
         )
