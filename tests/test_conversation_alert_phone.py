@@ -270,3 +270,19 @@ def test_a_hand_off_alert_ends_with_its_reference(client, rt, twilio, worker, cl
     assert alert.endswith(
         f'Last text: "How much will it cost?". Phone {JANE}.' + reference("Jane", lead_id)
     )
+
+
+def test_help_or_a_bare_reference_from_the_alert_phone_is_answered_and_texts_no_lead(
+    client, account, twilio, worker, clock, db
+):
+    lead_id = replied_lead(client, account, worker)
+    from_contractor(client, account, "HELP")
+    from_contractor(client, account, f"#{lead_id}")
+    worker()
+    assert to_contractor(twilio)[1:] == [
+        "Acme Plumbing alerts: reply to an alert to text its lead, or text #12 then your "
+        "message for lead 12. Reply STOP to end alerts.",
+        "Not sent: nothing to send. Reply to an alert, or text #12 then your message for lead 12.",
+    ]
+    assert to_lead(twilio)[1:] == []
+    assert db.scalars(select(Message).where(Message.kind == "human_reply")).all() == []
