@@ -286,3 +286,21 @@ def test_help_or_a_bare_reference_from_the_alert_phone_is_answered_and_texts_no_
     ]
     assert to_lead(twilio)[1:] == []
     assert db.scalars(select(Message).where(Message.kind == "human_reply")).all() == []
+
+
+def test_a_carrier_unsubscribed_alert_phone_gets_no_more_alerts(
+    client, account, twilio, worker, clock, db
+):
+    lead_with_first_reply(client, account, worker)
+    twilio.fail_next(400, 21610)  # the alert phone sent STOP to the carrier, not to us
+    text_in(client, account, "Tuesday works")
+    worker()
+    calls = twilio.create_calls
+    text_in(client, account, "Hello?")
+    worker()
+
+    assert twilio.create_calls == calls and to_contractor(twilio) == []
+    db.expire_all()
+    assert db.get(Account, account.id).alerts_opted_out_at is not None
+    event = db.scalars(select(ConsentEvent).where(ConsentEvent.kind == "alerts_opt_out")).one()
+    assert (event.source, event.phone) == ("carrier", ALERT_PHONE)
