@@ -40,7 +40,10 @@ class Account(Base):
     twilio_number: Mapped[str] = mapped_column(String(20), unique=True)
     timezone: Mapped[str] = mapped_column(String(64))
     service_zips: Mapped[str] = mapped_column(Text, default="")
+    # Set by the account owner: their consent to alerts there (compliance.gates.ALERT).
     alert_phone: Mapped[str | None] = mapped_column(String(20))
+    # STOP from the alert phone: no alerts until START (consent_events hold the evidence).
+    alerts_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     form_key: Mapped[str] = mapped_column(String(40), unique=True)
     website: Mapped[str | None] = mapped_column(String(200))
     thank_you_url: Mapped[str | None] = mapped_column(String(500))
@@ -116,7 +119,8 @@ class ConsentEvent(Base):
     # and `phone` (set then) keeps it attributable.
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(20))
-    kind: Mapped[str] = mapped_column(String(30))  # inquiry | marketing | opt_out | opt_in
+    # inquiry | marketing | opt_out | opt_in | alerts_opt_out | alerts_opt_in (the alert phone)
+    kind: Mapped[str] = mapped_column(String(30))
     source: Mapped[str] = mapped_column(String(30))  # web_form | api | sms | dashboard | cli
     text_shown: Mapped[str | None] = mapped_column(Text)
     ip: Mapped[str | None] = mapped_column(String(64))
@@ -180,7 +184,7 @@ class Message(Base):
     lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
     direction: Mapped[str] = mapped_column(String(3))  # out | in
     # first_reply | follow_up | alert | holding | opt_out_confirm | opt_in_confirm | help
-    # | human_reply | review_request | reactivation | inbound
+    # | human_reply | review_request | reactivation | inbound | contractor_reply | alert_answer
     kind: Mapped[str] = mapped_column(String(30))
     idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     to_phone: Mapped[str] = mapped_column(String(20))

@@ -112,7 +112,7 @@ def test_the_ai_hands_off_at_once_when_the_customer_needs_a_person(
     assert len(claude.requests) == 1
     (alert,) = to_contractor(twilio)
     assert f"needs you: {words}." in alert
-    assert f"Last text: {body}" in alert
+    assert f'Last text: "{body}".' in alert
     assert db.scalars(select(Lead)).one().owner == "human"
 
 

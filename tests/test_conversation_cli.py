@@ -20,7 +20,7 @@ def test_text_in_takes_a_text_as_twilio_would_deliver_it(
                  "--from", "801-555-0142", "--body", "Tuesday works")  # fmt: skip
     assert "stored as message" in result.output
     worker()
-    assert to_contractor(twilio)[0].endswith(": Tuesday works")
+    assert ": Tuesday works\nReply to answer Jane" in to_contractor(twilio)[0]
     assert {m["To"] for m in twilio.sent} == {"+18015550142", ALERT_PHONE}
     inbound = db.scalars(select(Message).where(Message.direction == "in")).one()
     assert inbound.body == "Tuesday works" and inbound.account_id == account.id

@@ -53,7 +53,8 @@ def test_a_reply_is_forwarded_to_the_contractor_at_once(client, account, twilio,
     worker()
     assert to_contractor(twilio) == [
         "New reply from Jane (water heater, 84101): "
-        "It's the one in the basement, can you come Tuesday?"
+        "It's the one in the basement, can you come Tuesday?\n"
+        f"Reply to answer Jane, or text #{lead_id} then your message."
     ]
     db.expire_all()
     lead = db.get(Lead, lead_id)
@@ -301,7 +302,7 @@ def test_alerts_reach_the_contractor_in_the_lead_s_quiet_hours(client, account, 
 def test_two_identical_alerts_are_two_texts_even_when_one_times_out(
     client, account, rt, twilio, worker, clock, db
 ):
-    lead_with_first_reply(client, account, worker)
+    lead_id = lead_with_first_reply(client, account, worker)
     text_in(client, account, "ok")
     worker()
     twilio.time_out_next(after_accepting=False)
@@ -311,7 +312,11 @@ def test_two_identical_alerts_are_two_texts_even_when_one_times_out(
     dispatch_due(rt)
     worker()  # reconciling must not take the first alert's Twilio message for its own
 
-    assert to_contractor(twilio) == ["New reply from Jane (water heater, 84101): ok"] * 2
+    alert = (
+        "New reply from Jane (water heater, 84101): ok\n"
+        f"Reply to answer Jane, or text #{lead_id} then your message."
+    )
+    assert to_contractor(twilio) == [alert, alert]
     alerts = db.scalars(select(Message).where(Message.kind == "alert")).all()
     assert {a.twilio_sid for a in alerts} == {m["sid"] for m in twilio.created[1:]}
 

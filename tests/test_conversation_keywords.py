@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from loopstrat.compliance import ALERT, Allow, Defer, may_text
+from loopstrat.compliance.consent import alert_phone_recipient
 from loopstrat.conversations.keywords import (
     ANGRY,
     ASKS_FOR_PERSON,
@@ -16,7 +18,6 @@ from loopstrat.conversations.keywords import (
     hand_off_trigger,
     keyword_of,
 )
-from loopstrat.conversations.texts import alert_dnd_until
 from loopstrat.models import Account
 
 OPT_OUTS = [
@@ -90,7 +91,23 @@ def test_ordinary_answers_do_not_hand_off(body):
 
 
 def dnd_account(start: str | None, end: str | None) -> Account:
-    return Account(timezone="America/Denver", alert_dnd_start=start, alert_dnd_end=end)
+    return Account(
+        timezone="America/Denver",
+        alert_phone="+18015550199",
+        alert_dnd_start=start,
+        alert_dnd_end=end,
+    )
+
+
+def alert_dnd_until(now: datetime, account: Account) -> datetime | None:
+    """What the one gate decides for an alert to this account's alert phone at `now`."""
+    recipient = alert_phone_recipient(account, "+18015550199", answering=False)
+    decision = may_text(recipient=recipient, purpose=ALERT, now=now, account_active=True)
+    if isinstance(decision, Defer):
+        assert decision.reason == "alert_dnd"
+        return decision.until
+    assert decision == Allow()
+    return None
 
 
 def test_no_dnd_window_means_alerts_at_any_hour():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from loopstrat import runtime
-from loopstrat.conversations import ai_turn, handle, handoff, texts
+from loopstrat.conversations import ai_turn, contractor_reply, handle, handoff, texts
 from loopstrat.crm.sync import sync_account
 from loopstrat.leads.respond import respond_to_lead as respond
 
@@ -20,6 +20,10 @@ def sync_crm(account_id: int) -> str:
 
 def handle_inbound(message_id: int) -> str | None:
     return handle.handle_inbound(runtime.current(), message_id)
+
+
+def answer_contractor(message_id: int) -> str | None:
+    return contractor_reply.answer_contractor(runtime.current(), message_id)
 
 
 def send_conversation_text(message_id: int) -> str | None:

@@ -23,6 +23,7 @@ JOBS: dict[str, tuple[str, str]] = {
     "respond_to_lead": ("workers.jobs.respond_to_lead", DEFAULT_QUEUE),
     "crm_sync": ("workers.jobs.sync_crm", CRM_QUEUE),
     "conversation_inbound": ("workers.jobs.handle_inbound", DEFAULT_QUEUE),
+    "contractor_text": ("workers.jobs.answer_contractor", DEFAULT_QUEUE),
     "conversation_text": ("workers.jobs.send_conversation_text", DEFAULT_QUEUE),
     "conversation_ai_turn": ("workers.jobs.take_ai_turn", DEFAULT_QUEUE),
     "conversation_handoff": ("workers.jobs.check_hand_off", DEFAULT_QUEUE),

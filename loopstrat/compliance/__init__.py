@@ -1,6 +1,7 @@
 """TCPA and carrier rules: who may be texted, when, and what an opt-out means."""
 
 from loopstrat.compliance.gates import (
+    ALERT,
     CONFIRMATION,
     MARKETING,
     REPLY,
@@ -13,6 +14,7 @@ from loopstrat.compliance.gates import (
 )
 
 __all__ = [
+    "ALERT",
     "CONFIRMATION",
     "MARKETING",
     "REPLY",

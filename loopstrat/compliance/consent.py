@@ -1,17 +1,20 @@
-"""Consent changes: opt-out and opt-in, each recorded as append-only evidence.
+"""Consent changes: opt-out and opt-in, each recorded as append-only evidence; and the gate's
+view of a contact, or of the account's alert phone.
 
 An opt-out takes effect at once and everywhere for the account: every pending text to the
-contact is cancelled in the same transaction (FCC revocation rule, April 2025).
+contact (or, from the alert phone, every pending alert) is cancelled in the same transaction
+(FCC revocation rule, April 2025).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session
 
 from loopstrat.compliance.gates import Recipient
+from loopstrat.compliance.quiet_hours import DoNotDisturb
 from loopstrat.crm.journal import note_change
 from loopstrat.models import Account, ConsentEvent, Contact, Enrollment, Message
 from loopstrat.phones import is_nanp, recipient_place
@@ -19,6 +22,8 @@ from loopstrat.phones import is_nanp, recipient_place
 PENDING_OUT = ("deferred", "draft", "new")
 # The one text an opt-out still owes the person; a second STOP must not cancel it mid-retry.
 OPT_OUT_CONFIRM_KIND = "opt_out_confirm"
+ALERTS_OPT_OUT = "alerts_opt_out"
+ALERTS_OPT_IN = "alerts_opt_in"
 
 
 def pending_texts_to(contact: Contact) -> tuple[ColumnElement[bool], ...]:
@@ -97,3 +102,77 @@ def recipient_of(contact: Contact, account: Account, lead_zip: str | None = None
         marketing_consent=contact.marketing_consent_at is not None,
         opted_out=contact.opted_out_at is not None,
     )
+
+
+def alert_phone_recipient(account: Account, to: str, *, answering: bool) -> Recipient:
+    """The gate's view of the alert phone. The account owner setting it is the contractor's
+    consent to alerts, for that number only: a text stored for an earlier alert phone has none.
+    An answer to a text the contractor has just sent skips do-not-disturb: they are awake."""
+    return Recipient(
+        zones=(account.timezone,),
+        states=frozenset(),
+        consent=account.alert_phone is not None and to == account.alert_phone,
+        marketing_consent=False,
+        opted_out=account.alerts_opted_out_at is not None,
+        do_not_disturb=None if answering else do_not_disturb_of(account),
+    )
+
+
+def do_not_disturb_of(account: Account) -> DoNotDisturb | None:
+    if not account.alert_dnd_start or not account.alert_dnd_end:
+        return None
+    start, end = _hhmm(account.alert_dnd_start), _hhmm(account.alert_dnd_end)
+    return DoNotDisturb(start, end, account.timezone)
+
+
+def pending_alerts_to(account: Account) -> tuple[ColumnElement[bool], ...]:
+    """The conditions naming every unsent text to the alert phone that its STOP stops."""
+    return (
+        Message.account_id == account.id,
+        Message.contact_id.is_(None),
+        Message.to_phone == (account.alert_phone or ""),
+        Message.direction == "out",
+        Message.status.in_(PENDING_OUT),
+        Message.kind != OPT_OUT_CONFIRM_KIND,
+    )
+
+
+def record_alerts_opt_out(
+    session: Session, account: Account, *, source: str, evidence: str, now: datetime
+) -> None:
+    if account.alerts_opted_out_at is None:
+        account.alerts_opted_out_at = now
+    _alert_phone_event(session, account, ALERTS_OPT_OUT, source, evidence, now)
+    session.execute(
+        update(Message)
+        .where(*pending_alerts_to(account))
+        .values(status="cancelled", reason="opted_out", scheduled_for=None)
+    )
+
+
+def record_alerts_opt_in(
+    session: Session, account: Account, *, source: str, evidence: str, now: datetime
+) -> None:
+    account.alerts_opted_out_at = None
+    _alert_phone_event(session, account, ALERTS_OPT_IN, source, evidence, now)
+
+
+def _alert_phone_event(
+    session: Session, account: Account, kind: str, source: str, evidence: str, now: datetime
+) -> None:
+    session.add(
+        ConsentEvent(
+            account_id=account.id,
+            contact_id=None,  # the contractor is no contact: the phone names them
+            phone=account.alert_phone,
+            kind=kind,
+            source=source,
+            text_shown=evidence[:500],
+            created_at=now,
+        )
+    )
+
+
+def _hhmm(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))

@@ -10,7 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from loopstrat.compliance.quiet_hours import allowed_window, next_allowed_time
+from loopstrat.compliance.quiet_hours import (
+    DoNotDisturb,
+    allowed_window,
+    do_not_disturb_until,
+    next_allowed_time,
+)
 
 FREQUENCY_WINDOW = timedelta(hours=24)
 
@@ -18,7 +23,11 @@ FREQUENCY_WINDOW = timedelta(hours=24)
 REPLY = "reply"  # answering the lead's own inquiry: needs inquiry consent
 MARKETING = "marketing"  # review request, reactivation: needs marketing consent, capped
 CONFIRMATION = "confirmation"  # the one opt-out / opt-in / HELP answer: any hour, no consent
-PURPOSES = (REPLY, MARKETING, CONFIRMATION)
+# The contractor's own alerts, to the alert phone the account owner set: setting it is their
+# consent, STOP from it blocks, their do-not-disturb window defers. Not the TCPA's quiet hours:
+# the contractor asked to hear about their leads at any hour, and is not being solicited.
+ALERT = "alert"
+PURPOSES = (REPLY, MARKETING, CONFIRMATION, ALERT)
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,8 @@ class Recipient:
     consent: bool
     marketing_consent: bool
     opted_out: bool
+    # ALERT only: the hours the contractor asked not to be alerted; None when none apply.
+    do_not_disturb: DoNotDisturb | None = None
 
 
 def may_text(
@@ -68,6 +79,8 @@ def may_text(
         return Allow()
     if recipient.opted_out:
         return Block("opted_out")
+    if purpose == ALERT:
+        return _alert_decision(recipient, now)
     if purpose == REPLY and not recipient.consent:
         return Block("no_consent")
     if purpose == MARKETING and not recipient.marketing_consent:
@@ -85,6 +98,14 @@ def may_text(
     if allowed_at > now:
         return Defer(allowed_at, reason)
     return Allow()
+
+
+def _alert_decision(recipient: Recipient, now: datetime) -> Decision:
+    if not recipient.consent:
+        return Block("no_consent")
+    dnd = recipient.do_not_disturb
+    until = do_not_disturb_until(now, dnd) if dnd else None
+    return Defer(until, "alert_dnd") if until else Allow()
 
 
 def _frequency_cap_until(

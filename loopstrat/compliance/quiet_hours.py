@@ -1,11 +1,13 @@
-"""Quiet hours in the recipient's local time (TCPA 47 CFR 64.1200(c)(1) and stricter states).
+"""Quiet hours in the recipient's local time (TCPA 47 CFR 64.1200(c)(1) and stricter states),
+and the contractor's own do-not-disturb window for alerts.
 
 Pure functions over plain values; the one table of state windows lives here.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 FEDERAL_WINDOW = (time(8, 0), time(21, 0))
@@ -57,3 +59,32 @@ def _window_start(now: datetime, zone: str, day_offset: int, start: time) -> dat
     tz = ZoneInfo(zone)
     local_day = now.astimezone(tz).date() + timedelta(days=day_offset)
     return datetime.combine(local_day, start, tzinfo=tz).astimezone(now.tzinfo)
+
+
+@dataclass(frozen=True)
+class DoNotDisturb:
+    """The hours the contractor asked not to be alerted, in their own zone; may span midnight."""
+
+    start: time
+    end: time
+    zone: str
+
+
+def do_not_disturb_until(now: datetime, dnd: DoNotDisturb) -> datetime | None:
+    """When the window ends, or None if `now` is outside it (an empty window never holds)."""
+    local = now.astimezone(ZoneInfo(dnd.zone))
+    clock = local.time()
+    if dnd.start <= dnd.end:
+        inside = dnd.start <= clock < dnd.end
+    else:
+        inside = clock >= dnd.start or clock < dnd.end
+    if not inside:
+        return None
+    for days in (0, 1):
+        day = local.date() + timedelta(days=days)
+        # On the night clocks fall back the end's wall time comes twice (fold 0, then 1).
+        for fold in (0, 1):
+            ends = datetime.combine(day, dnd.end, tzinfo=local.tzinfo).replace(fold=fold)
+            if ends.astimezone(UTC) > now:  # as instants: same-zone datetimes compare walls
+                return ends.astimezone(now.tzinfo)
+    raise AssertionError("a daily window always ends within a day")

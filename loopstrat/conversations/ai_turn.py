@@ -22,7 +22,12 @@ from loopstrat.conversations.ai_draft import ASSISTANT, USER, Turn, as_turns, dr
 from loopstrat.conversations.alerts import hand_off_body, store_alert
 from loopstrat.conversations.handle import AI_TURN_KIND
 from loopstrat.conversations.handoff import open_hand_off
-from loopstrat.conversations.texts import cancel_drafts, send_stored, store_text
+from loopstrat.conversations.texts import (
+    CONTRACTOR_REPLY_KIND,
+    cancel_drafts,
+    send_stored,
+    store_text,
+)
 from loopstrat.conversations.view import UNSENT, lead_texts
 from loopstrat.drafting.profile import BusinessProfile
 from loopstrat.models import Account, Contact, Lead, Message
@@ -181,6 +186,7 @@ def _texted_since(session: Session, account_id: int, lead_id: int, message_id: i
             Message.account_id == account_id,
             Message.lead_id == lead_id,
             Message.direction == "in",
+            Message.kind != CONTRACTOR_REPLY_KIND,  # the contractor's text is not the lead's
             Message.id > message_id,
         )
         .limit(1)

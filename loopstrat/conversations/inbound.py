@@ -1,4 +1,5 @@
-"""An inbound text, stored once: routed to its account, its contact and lead, and its keyword.
+"""An inbound text, stored once: routed to its account, its contact and lead, and its keyword;
+or, from the account's alert phone, to the contractor's side (alert_phone.py), never a lead.
 
 Runs inside the webhook's transaction, so an opt-out takes effect the moment Twilio delivers
 it (FCC: honour revocation at once) and everything pending for the contact is cancelled with
@@ -15,15 +16,20 @@ from sqlalchemy.orm import Session
 
 from loopstrat import outbox
 from loopstrat.compliance.consent import pending_texts_to, record_opt_in, record_opt_out
+from loopstrat.conversations.alert_phone import from_alert_phone, record_alerts_keyword, route
 from loopstrat.conversations.keywords import HELP, OPT_IN, OPT_OUT, keyword_of
+from loopstrat.conversations.texts import CONTRACTOR_REPLY_KIND as CONTRACTOR_KIND
+from loopstrat.conversations.texts import OUTBOX_KIND as TEXT_KIND
 from loopstrat.crm.journal import note_change
 from loopstrat.models import Account, ConsentEvent, Contact, Lead, Message
 from loopstrat.phones import InvalidPhone, normalise
 
 OUTBOX_KIND = "conversation_inbound"
+# The contractor's text from the alert phone has its own job (contractor_reply.py).
+CONTRACTOR_OUTBOX_KIND = "contractor_text"
+LEAD_TEXT_KIND = "inbound"
 # Work that dies with an opt-out. The held first reply's row cancels itself: its text is.
 CONVERSATION_KINDS = ("conversation_ai_turn", "conversation_handoff")
-TEXT_KIND = "conversation_text"
 # Twilio Advanced Opt-Out names the keyword it answered in the OptOutType parameter.
 OPT_OUT_TYPES = {"STOP": OPT_OUT, "START": OPT_IN, "HELP": HELP}
 REPLY = "reply"
@@ -55,50 +61,92 @@ def account_for_number(session: Session, number: str) -> Account | None:
 
 
 def record_inbound(session: Session, inbound: InboundText, now: datetime) -> Stored:
-    """Store the text once per MessageSid; the caller commits, the dispatcher runs OUTBOX_KIND."""
+    """Store the text once per MessageSid; the caller commits, the dispatcher runs the job."""
     account = account_for_number(session, inbound.to)
     if account is None:
         return Stored()
     if session.scalar(select(Message.id).where(Message.twilio_sid == inbound.sid)):
         return Stored(account.id, None, duplicate=True)
+    if from_alert_phone(account, inbound.from_):
+        msg, job = _contractor_text(session, account, inbound, now), CONTRACTOR_OUTBOX_KIND
+    else:
+        msg, job = _lead_text(session, account, inbound, now), OUTBOX_KIND
+    session.add(msg)
+    session.flush()
+    for entity, entity_id in (
+        ("contact", msg.contact_id),
+        ("lead", msg.lead_id),
+        ("message", msg.id),
+    ):
+        if entity_id is not None:
+            note_change(session, account.id, entity, entity_id)
+    outbox.schedule(session, account_id=account.id, kind=job, ref_id=str(msg.id))
+    return Stored(account.id, msg.id)
+
+
+def _lead_text(session: Session, account: Account, inbound: InboundText, now: datetime) -> Message:
     contact = _contact_for(session, account, inbound.from_, now)
-    keyword = OPT_OUT_TYPES.get((inbound.opt_out_type or "").upper()) or keyword_of(
-        inbound.body, opted_out=contact.opted_out_at is not None
-    )
+    keyword = _keyword_of(inbound, opted_out=contact.opted_out_at is not None)
     lead = _latest_lead(session, account, contact)
     if lead is None and keyword is None:
         lead = _new_lead(session, account, contact, inbound.body, now)
-    msg = Message(
-        account_id=account.id,
-        contact_id=contact.id,
-        lead_id=lead.id if lead else None,
-        direction="in",
-        kind="inbound",
-        twilio_sid=inbound.sid,
-        to_phone=account.twilio_number,
-        from_phone=contact.phone,
-        body=inbound.body,
-        status="received",
-        drafted_by="lead",
-        created_at=now,
-    )
+    msg = _inbound_message(account, inbound, now, from_=contact.phone, kind=LEAD_TEXT_KIND)
+    msg.contact_id, msg.lead_id, msg.drafted_by = contact.id, lead.id if lead else None, "lead"
     if keyword is None:
         assert lead is not None
         msg.reason = _apply_reply(session, contact, lead, inbound, now)
     else:
         msg.reason = _apply_keyword(session, account, contact, keyword, inbound, now)
-    session.add(msg)
-    session.flush()
-    for entity, entity_id in (("contact", contact.id), ("lead", msg.lead_id), ("message", msg.id)):
-        if entity_id is not None:
-            note_change(session, account.id, entity, entity_id)
-    outbox.schedule(
-        session,
+    return msg
+
+
+def _contractor_text(
+    session: Session, account: Account, inbound: InboundText, now: datetime
+) -> Message:
+    """The contractor's own words from the alert phone: never a lead, a contact, or a lead's
+    reply (no alert, no AI turn); the job sends them on to the lead the route names."""
+    assert account.alert_phone is not None
+    was_out = account.alerts_opted_out_at is not None
+    keyword = _keyword_of(inbound, opted_out=was_out)
+    msg = _inbound_message(account, inbound, now, from_=account.alert_phone, kind=CONTRACTOR_KIND)
+    msg.drafted_by = "person"
+    if keyword is None:
+        to = route(session, account, inbound.body)
+        msg.lead_id, msg.reason = to.lead_id, to.problem or REPLY
+    else:
+        evidence = f"sms {inbound.sid}: {inbound.body}"
+        record_alerts_keyword(session, account, keyword, evidence, now)
+        msg.reason = keyword + _answered(account, keyword, inbound, was_out)
+    return msg
+
+
+def _inbound_message(
+    account: Account, inbound: InboundText, now: datetime, *, from_: str, kind: str
+) -> Message:
+    return Message(
         account_id=account.id,
-        kind=OUTBOX_KIND,
-        ref_id=str(msg.id),
+        direction="in",
+        kind=kind,
+        twilio_sid=inbound.sid,
+        to_phone=account.twilio_number,
+        from_phone=from_,
+        body=inbound.body,
+        status="received",
+        created_at=now,
     )
-    return Stored(account.id, msg.id)
+
+
+def _keyword_of(inbound: InboundText, *, opted_out: bool) -> str | None:
+    return OPT_OUT_TYPES.get((inbound.opt_out_type or "").upper()) or keyword_of(
+        inbound.body, opted_out=opted_out
+    )
+
+
+def _answered(account: Account, keyword: str, inbound: InboundText, was_out: bool) -> str:
+    """ANSWERED when nothing is ours to send back: Twilio's Advanced Opt-Out answered the
+    keyword itself, or a STOP came from someone already opted out."""
+    twilio_answered = bool(inbound.opt_out_type) and account.advanced_opt_out
+    return ANSWERED if twilio_answered or (keyword == OPT_OUT and was_out) else ""
 
 
 def _apply_keyword(
@@ -111,15 +159,13 @@ def _apply_keyword(
 ) -> str:
     """Make the consent change now; return what the job must answer (the message's reason)."""
     was_out = contact.opted_out_at is not None
-    twilio_answered = bool(inbound.opt_out_type) and account.advanced_opt_out
     evidence = f"sms {inbound.sid}: {inbound.body}"
     if keyword == OPT_OUT:
         _cancel_pending_work(session, contact)
         record_opt_out(session, contact, source="sms", evidence=evidence, now=now)
-        return OPT_OUT + (ANSWERED if was_out or twilio_answered else "")
-    if keyword == OPT_IN and was_out:
+    elif keyword == OPT_IN and was_out:
         record_opt_in(session, contact, source="sms", evidence=evidence, now=now)
-    return keyword + (ANSWERED if twilio_answered else "")
+    return keyword + _answered(account, keyword, inbound, was_out)
 
 
 def _apply_reply(

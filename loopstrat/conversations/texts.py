@@ -3,22 +3,28 @@
 The body is stored with its idempotency key and an outbox row in the caller's transaction, so a
 deferred, retried or orphaned text is sent later by the dispatcher with the same words, and an
 opt-out cancels it (it waits as 'deferred', which consent.cancel_pending_texts cancels).
-Every send goes through send_once and a gate; never calls a gateway directly.
+Every send goes through send_once and the one gate, may_text (alerts to the contractor too);
+never calls a gateway directly.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loopstrat import outbox
 from loopstrat.clock import utcnow
-from loopstrat.compliance import CONFIRMATION, REPLY, Allow, Block, Decision, Defer, may_text
-from loopstrat.compliance.consent import OPT_OUT_CONFIRM_KIND, recipient_of, record_opt_out
+from loopstrat.compliance import ALERT, CONFIRMATION, REPLY, Block, Decision, may_text
+from loopstrat.compliance.consent import (
+    OPT_OUT_CONFIRM_KIND,
+    alert_phone_recipient,
+    recipient_of,
+    record_alerts_opt_out,
+    record_opt_out,
+)
 from loopstrat.crm.journal import note_change
 from loopstrat.drafting.checks import with_first_message_duties
 from loopstrat.models import Account, Contact, Lead, Message
@@ -31,7 +37,14 @@ from loopstrat.sms.status import status_callback_url
 log = logging.getLogger(__name__)
 
 OUTBOX_KIND = "conversation_text"
-ALERT_KINDS = frozenset({"alert"})
+ALERT_KIND = "alert"
+# To the alert phone: what became of the text the contractor sent from it.
+ANSWER_KIND = "alert_answer"
+# From the alert phone: the contractor's own words, for a lead (never the lead's reply).
+CONTRACTOR_REPLY_KIND = "contractor_reply"
+ALERT_KINDS = frozenset({ALERT_KIND, ANSWER_KIND})
+# Texts about a conversation, between the business and the contractor: not in it.
+CONTRACTOR_KINDS = ALERT_KINDS | {CONTRACTOR_REPLY_KIND}
 CONFIRMATION_KINDS = frozenset({"opt_out_confirm", "opt_in_confirm"})
 HELP_KIND = "help"
 # Texts to the lead that may be the first they get (someone who texted first has had no first
@@ -157,53 +170,37 @@ def send_stored(rt: Runtime, message_id: int) -> Outcome | None:
 
 
 def decide_text(session: Session, text: OutboundText, now: datetime) -> Decision:
-    """The gate for each kind: alerts by the account's own do-not-disturb window, answers to
-    keywords as confirmations, everything to the lead as a reply (quiet hours, opt-out)."""
+    """The gate for each text: to the alert phone (no contact) as an alert or a keyword's
+    answer; to the lead as a reply or a keyword's answer (quiet hours, opt-out)."""
     account = session.get(Account, text.account_id)
     assert account is not None
-    if text.kind in ALERT_KINDS:
-        if not account.is_active:
-            return Block("account_inactive")
-        until = alert_dnd_until(now, account)
-        return Defer(until, "alert_dnd") if until else Allow()
-    contact = session.get(Contact, text.contact_id) if text.contact_id else None
-    if contact is None:
-        return Block("no_contact")
-    if not is_nanp(contact.phone):
-        return Block("not_nanp")  # a short code or a foreign sender: nothing we may text
-    if contact.opted_out_at is not None and text.kind != OPT_OUT_CONFIRM_KIND:
+    if text.contact_id is None:
+        answering = text.kind == ANSWER_KIND
+        recipient = alert_phone_recipient(account, text.to, answering=answering)
+    else:
+        contact = session.get(Contact, text.contact_id)
+        if contact is None:
+            return Block("no_contact")
+        if not is_nanp(contact.phone):
+            return Block("not_nanp")  # a short code or a foreign sender: nothing we may text
+        lead = session.get(Lead, text.lead_id) if text.lead_id else None
+        recipient = recipient_of(contact, account, lead.zip if lead else None)
+    if recipient.opted_out and text.kind != OPT_OUT_CONFIRM_KIND:
         # After STOP only the opt-out confirmation may follow: not HELP, and not a "you're
         # resubscribed" from a START that a later STOP has overtaken.
         return Block("opted_out")
-    lead = session.get(Lead, text.lead_id) if text.lead_id else None
-    purpose = CONFIRMATION if text.kind in CONFIRMATION_KINDS | {HELP_KIND} else REPLY
     return may_text(
-        recipient=recipient_of(contact, account, lead.zip if lead else None),
-        purpose=purpose,
+        recipient=recipient,
+        purpose=_purpose_of(text),
         now=now,
         account_active=account.is_active,
     )
 
 
-def alert_dnd_until(now: datetime, account: Account) -> datetime | None:
-    """When the account's own do-not-disturb window ends, or None if alerts may go now."""
-    if not account.alert_dnd_start or not account.alert_dnd_end:
-        return None
-    start, end = _hhmm(account.alert_dnd_start), _hhmm(account.alert_dnd_end)
-    local = now.astimezone(ZoneInfo(account.timezone))
-    clock = local.time()
-    inside = start <= clock < end if start <= end else clock >= start or clock < end
-    if not inside:
-        return None
-    ends = datetime.combine(local.date(), end, tzinfo=local.tzinfo)
-    if ends <= local:
-        ends = datetime.combine(local.date() + timedelta(days=1), end, tzinfo=local.tzinfo)
-    return ends.astimezone(now.tzinfo)
-
-
-def _hhmm(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
+def _purpose_of(text: OutboundText) -> str:
+    if text.kind in CONFIRMATION_KINDS | {HELP_KIND}:
+        return CONFIRMATION
+    return ALERT if text.contact_id is None else REPLY
 
 
 def _settle_outbox(rt: Runtime, account_id: int, message_id: int, outcome: Outcome) -> None:
@@ -227,7 +224,15 @@ def _settle_outbox(rt: Runtime, account_id: int, message_id: int, outcome: Outco
 def _carrier_opt_out(session: Session, message_id: int) -> None:
     """Twilio 21610: the recipient is opted out at the carrier; so are they with us."""
     msg = session.get(Message, message_id)
-    if msg is None or msg.kind in ALERT_KINDS or msg.contact_id is None:
+    if msg is None:
+        return
+    if msg.contact_id is None:
+        account = session.get(Account, msg.account_id)
+        if account and account.alert_phone == msg.to_phone and not account.alerts_opted_out_at:
+            evidence = "Twilio 21610"
+            record_alerts_opt_out(
+                session, account, source="carrier", evidence=evidence, now=utcnow()
+            )
         return
     contact = session.get(Contact, msg.contact_id)
     if contact is not None and contact.opted_out_at is None:

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from loopstrat.clock import utcnow
 from loopstrat.compliance.consent import recipient_of
 from loopstrat.compliance.holds import describe_hold
+from loopstrat.conversations.texts import CONTRACTOR_KINDS
 from loopstrat.models import Account, Contact, Lead, Message
 
 AUTHORS = {"claude": "ai", "template": "template", "person": "person", "lead": "lead"}
 NOT_DRAFTED = "not drafted yet"  # a held text is written when it goes, by the AI or a template
-ALERT_KIND = "alert"
 # Texts that never reached the lead, or were never meant to, are not part of what they saw.
 UNSENT = ("suppressed", "cancelled", "failed", "draft", "deferred", "claimed", "unknown")
 
@@ -54,14 +54,14 @@ class Conversation:
 
 def lead_texts(session: Session, account_id: int, lead_id: int) -> list[Message]:
     """Every text between the business and the lead, oldest first; alerts to the contractor
-    are about the conversation, not in it."""
+    and the texts they send from the alert phone are about the conversation, not in it."""
     return list(
         session.scalars(
             select(Message)
             .where(
                 Message.account_id == account_id,
                 Message.lead_id == lead_id,
-                Message.kind != ALERT_KIND,
+                Message.kind.not_in(CONTRACTOR_KINDS),
             )
             .order_by(Message.created_at, Message.id)
         )
@@ -95,11 +95,11 @@ def conversation(session: Session, account_id: int, lead_id: int) -> Conversatio
 
 
 def hold_zones(session: Session, msg: Message) -> tuple[str, ...]:
-    """The zones a held text waits in: the account's for an alert, else the recipient's."""
+    """The zones a held text waits in: the account's for the contractor's, else the lead's."""
     account = session.get(Account, msg.account_id)
     if account is None:
         return ()
-    if msg.kind == ALERT_KIND or msg.contact_id is None:
+    if msg.kind in CONTRACTOR_KINDS or msg.contact_id is None:
         return (account.timezone,)
     contact = session.get(Contact, msg.contact_id)
     lead = session.get(Lead, msg.lead_id) if msg.lead_id else None

@@ -1,0 +1,137 @@
+"""The contractor's text from the alert phone, acted on: sent to its lead as `loopstrat reply`
+sends (takeover.reply_as_person: gated, exactly once, the AI silenced), then one short answer
+to the alert phone saying what became of it. Decides no route and no consent: the webhook's
+transaction did (alert_phone.py); a re-run only re-sends what was stored.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loopstrat import outbox
+from loopstrat.compliance.consent import OPT_OUT_CONFIRM_KIND
+from loopstrat.conversations.alert_phone import reference_of
+from loopstrat.conversations.alerts import alerts_keyword_body, answer_body, unrouted_body
+from loopstrat.conversations.inbound import CONTRACTOR_OUTBOX_KIND, REPLY
+from loopstrat.conversations.keywords import HELP, OPT_IN, OPT_OUT
+from loopstrat.conversations.takeover import TakeoverError, reply_as_person
+from loopstrat.conversations.texts import (
+    ANSWER_KIND,
+    CONTRACTOR_REPLY_KIND,
+    HELP_KIND,
+    send_stored,
+    store_text,
+)
+from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.runtime import Runtime
+from loopstrat.sms.outbound import Outcome
+
+log = logging.getLogger(__name__)
+
+KEYWORD_ANSWER_KINDS = {OPT_OUT: OPT_OUT_CONFIRM_KIND, OPT_IN: "opt_in_confirm", HELP: HELP_KIND}
+
+
+def answer_contractor(rt: Runtime, message_id: int) -> str | None:
+    ref = str(message_id)
+    with rt.sessions() as session:
+        msg = session.get(Message, message_id)
+        if msg is None or msg.kind != CONTRACTOR_REPLY_KIND:
+            log.warning("answer_contractor message_id=%s missing", message_id)
+            outbox.finish(session, CONTRACTOR_OUTBOX_KIND, ref, state="cancelled", reason="missing")
+            session.commit()
+            return None
+        row = outbox.find(session, CONTRACTOR_OUTBOX_KIND, ref)
+        decided = row is not None and row.state == "done"
+        what, account_id, lead_id, sid = (
+            msg.reason or REPLY,
+            msg.account_id,
+            msg.lead_id,
+            msg.twilio_sid,
+        )
+        words = reference_of(msg.body).words
+    outcome: Outcome | str | None = None
+    if what == REPLY and not decided:
+        assert lead_id is not None and sid is not None
+        outcome = _send_to_lead(rt, account_id, lead_id, words, sid)
+    answer_id = (
+        _stored_answer(rt, message_id) if decided else _store_answer(rt, message_id, outcome)
+    )
+    if answer_id is not None:
+        send_stored(rt, answer_id)
+    log.info(
+        "answer_contractor account_id=%s lead_id=%s message_id=%s what=%s",
+        account_id,
+        lead_id,
+        message_id,
+        what,
+    )
+    return what
+
+
+def _send_to_lead(
+    rt: Runtime, account_id: int, lead_id: int, words: str, sid: str
+) -> Outcome | str | None:
+    """Keyed by the MessageSid: a re-run of this job never texts the lead twice."""
+    try:
+        return reply_as_person(
+            rt, account_id=account_id, lead_id=lead_id, body=words, request_key=f"sms-{sid}"
+        )
+    except TakeoverError as exc:
+        return str(exc)
+
+
+def _store_answer(rt: Runtime, message_id: int, outcome: Outcome | str | None) -> int | None:
+    """The answer's row (if one is owed) and the job's outbox row finished, in one commit."""
+    with rt.sessions() as session:
+        msg = session.get(Message, message_id)
+        assert msg is not None
+        account = session.get(Account, msg.account_id)
+        assert account is not None
+        answer = _answer(session, account, msg, outcome)
+        answer_id = None
+        if answer is not None and account.alert_phone:
+            kind, body = answer
+            answer_id = store_text(
+                session,
+                key=f"in-{msg.id}-answer",
+                account=account,
+                to=account.alert_phone,
+                kind=kind,
+                body=body,
+                drafted_by="template",
+                contact_id=None,  # to the alert phone: gated as an alert (compliance.ALERT)
+                lead_id=msg.lead_id,
+            ).id
+        outbox.finish(session, CONTRACTOR_OUTBOX_KIND, str(message_id))
+        session.commit()
+    return answer_id
+
+
+def _answer(
+    session: Session, account: Account, msg: Message, outcome: Outcome | str | None
+) -> tuple[str, str] | None:
+    """(kind, body) of what the contractor is told, or None when nothing is ours to say."""
+    keyword, _, answered = (msg.reason or REPLY).partition(":")
+    if keyword in KEYWORD_ANSWER_KINDS:
+        if answered:
+            return None  # Twilio's Advanced Opt-Out answered, or nothing changed
+        return KEYWORD_ANSWER_KINDS[keyword], alerts_keyword_body(account, keyword)
+    if keyword != REPLY:
+        return ANSWER_KIND, unrouted_body(keyword, reference_of(msg.body).given)
+    if isinstance(outcome, str):
+        return ANSWER_KIND, f"Not sent: {outcome}."
+    lead = session.get(Lead, msg.lead_id)
+    contact = session.get(Contact, lead.contact_id) if lead else None
+    if lead is None or contact is None:
+        return ANSWER_KIND, "Not sent: that lead is gone."
+    return ANSWER_KIND, answer_body(account, contact, lead, outcome)
+
+
+def _stored_answer(rt: Runtime, message_id: int) -> int | None:
+    with rt.sessions() as session:
+        return session.scalar(
+            select(Message.id).where(Message.idempotency_key == f"in-{message_id}-answer")
+        )
