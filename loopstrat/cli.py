@@ -147,9 +147,9 @@ def dev() -> None:
     """What `make run` does: Redis if none, migrate, a demo account, then every process."""
     from loopstrat.devrun import run_dev, use_development
 
-    use_development()
+    env_note = use_development()
     setup_logging()
-    sys.exit(run_dev(command_runtime()))
+    sys.exit(run_dev(command_runtime(), env_note))
 
 
 main.add_command(airtable)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from datetime import datetime
+from pathlib import Path
 from typing import IO, Any, NamedTuple
 from urllib.parse import urlparse
 
@@ -63,6 +64,8 @@ EXAMPLE_LEADS = (
     ExampleLead("Guam", "Joe Cruz", "671-555-0142", "96910"),
 )
 PROCESSES = ["web", "worker", "crm", "scheduler"]
+# The project's own Procfile, wherever `make run` (or `loopstrat dev`) is started from.
+PROCFILE = str(Path(__file__).resolve().parents[1] / "Procfile")
 
 
 class NotStarted(click.ClickException):
@@ -75,7 +78,7 @@ class NotStarted(click.ClickException):
         click.echo(f"loopstrat: {self.message}", err=True)
 
 
-def run_dev(rt: Runtime) -> int:
+def run_dev(rt: Runtime, env_note: str | None = None) -> int:
     port = rt.settings.port
     if not port_is_free(port):
         raise NotStarted(f"port {port} is in use: set PORT, e.g. PORT={port + 1} make run")
@@ -83,6 +86,8 @@ def run_dev(rt: Runtime) -> int:
     try:
         upgrade(rt.settings.database_url)
         account = demo_account(rt)
+        if env_note:
+            click.echo(env_note)
         print_welcome(rt, account, redis_note)
         return run_processes(rt)
     finally:
@@ -94,8 +99,10 @@ def run_dev(rt: Runtime) -> int:
 def run_processes(rt: Runtime) -> int:
     """The Procfile under honcho until it ends; Ctrl-C reaches every process (they share our
     process group) and is a clean stop, not an error."""
+    port = str(rt.settings.port)
     honcho = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "honcho", "start", *PROCESSES], env=procfile_env(rt)
+        [sys.executable, "-m", "honcho", "start", "-f", PROCFILE, "-p", port, *PROCESSES],
+        env=procfile_env(rt),
     )
     while True:
         try:
@@ -216,22 +223,23 @@ def _curl(intake: str, lead: ExampleLead) -> str:
     return f"  curl -sS -X POST {intake} -H 'Content-Type: application/json' -d '{body}'"
 
 
-def use_development(dotenv: str = DOTENV) -> None:
+def use_development(dotenv: str = DOTENV) -> str | None:
     """`make run` is development unless LOOPSTRAT_ENV says otherwise, and so are its children
     (the Procfile's processes inherit the environment) and the `loopstrat` commands a developer
-    runs beside it from this directory (through a .env written on the first run)."""
+    runs beside it from this directory (through a .env written on the first run). Returns what
+    the welcome should say about it, if anything."""
     if not os.environ.get("LOOPSTRAT_ENV", "").strip():  # blank counts as unset, as in config
         os.environ["LOOPSTRAT_ENV"] = "development"
     if os.environ["LOOPSTRAT_ENV"].strip() != "development":
-        return
+        return None
     if not os.path.exists(dotenv):
         with open(dotenv, "w", encoding="utf-8") as out:
             out.write(DOTENV_TEXT)
-        click.echo(f"wrote {dotenv}: LOOPSTRAT_ENV=development for the commands you run here")
-        return
+        return f"wrote {dotenv}: LOOPSTRAT_ENV=development for the commands you run here"
     with open(dotenv, encoding="utf-8") as existing:
         if "LOOPSTRAT_ENV" not in existing.read():
-            click.echo(
+            return (
                 f"note: {dotenv} does not set LOOPSTRAT_ENV; `loopstrat` commands run beside "
                 "`make run` default to production: add LOOPSTRAT_ENV=development to it"
             )
+    return None
