@@ -118,6 +118,7 @@ def spawn(command: str, rt, redis_url: str, twilio_base: str, log: Path) -> subp
         "TWILIO_API_BASE": twilio_base,
         "PUBLIC_BASE_URL": rt.settings.public_base_url,
         "LOG_LEVEL": "INFO",
+        "LOOPSTRAT_ENV": "test",  # settings default to production, which wants real keys
     }
     real_now = time_machine.escape_hatch.time.time()
     args = [sys.executable, "-m", "tests.daytime_cli", utcnow().isoformat(), str(real_now)]
