@@ -31,6 +31,7 @@ SETTLED = frozenset(
 )
 FINAL_OPEN = frozenset({"cancelled"})
 UNKNOWN_REASON = "outcome_unknown"
+WINDOW_CLOSED = "window_closed"
 RECONCILE_PREFIX = "reconcile_"
 
 
@@ -101,7 +102,9 @@ def send_once(
         claimed = _claim(session, text, seen, composed, now)
         if claimed is None:
             return Outcome("in_flight")
-    return _call_gateway(sessions, gateway, status_callback, text, claimed, composed)
+    return _call_gateway(
+        sessions, gateway, status_callback, text, claimed, composed, decision.window_ends
+    )
 
 
 def _by_key(session: Session, key: str) -> Message | None:
@@ -253,11 +256,19 @@ def _call_gateway(
     text: OutboundText,
     claimed: Message,
     composed: Composed,
+    window_ends: datetime | None,
 ) -> Outcome:
     called_at = utcnow()
+    validity_s = validity_period_s(gateway.max_validity_period_s, window_ends, called_at)
+    if validity_s < 1:
+        return _release_claim(sessions, claimed.id)
     try:
         sent = gateway.send(
-            to=text.to, from_=text.from_, body=composed.body, status_callback=status_callback
+            to=text.to,
+            from_=text.from_,
+            body=composed.body,
+            status_callback=status_callback,
+            validity_period_s=validity_s,
         )
     except SmsError as exc:
         return _record_failure(sessions, claimed.id, exc)
@@ -267,6 +278,26 @@ def _call_gateway(
         _mark_sent(msg, sent, called_at)
         session.commit()
     return Outcome("sent", claimed.id)
+
+
+def validity_period_s(most_s: int, window_ends: datetime | None, now: datetime) -> int:
+    """How long Twilio may hold the text: never past the end of the recipient's allowed hours,
+    so a text that waits in Twilio's queue is dropped rather than delivered at night."""
+    if window_ends is None:
+        return most_s
+    return min(most_s, int((window_ends - now).total_seconds()))
+
+
+def _release_claim(sessions: sessionmaker[Session], message_id: int) -> Outcome:
+    """The claim outlasted the recipient's window (it stalled for a minute): nothing was sent;
+    the retry decides again and holds the text for the next window."""
+    with sessions() as session:
+        msg = session.get(Message, message_id)
+        assert msg is not None
+        msg.status, msg.reason = "deferred", WINDOW_CLOSED
+        session.commit()
+    log.warning("sms not sent message_id=%s reason=%s", message_id, WINDOW_CLOSED)
+    return Outcome("retry", message_id, WINDOW_CLOSED)
 
 
 def _mark_sent(msg: Message, sent: SentMessage, called_at: datetime) -> None:
