@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from loopstrat.clock import utcnow
 from loopstrat.compliance import Block, Decision, Defer
-from loopstrat.models import Message
+from loopstrat.db import begin_writing
+from loopstrat.models import Contact, Message
 from loopstrat.sms.gateway import SentMessage, SmsError, SmsGateway
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,8 @@ def send_once(
     composed = compose()
     with sessions() as session:
         # Drafting can take seconds: a STOP, a cancelled plan or the evening may have come
-        # meanwhile, so decide again right before the claim.
+        # meanwhile, so decide again right before the claim, in the claim's transaction.
+        _hold_contact(session, text)
         now = utcnow()
         decision = decide(session, now)
         if isinstance(decision, Block | Defer):
@@ -105,6 +107,21 @@ def send_once(
     return _call_gateway(
         sessions, gateway, status_callback, text, claimed, composed, decision.window_ends
     )
+
+
+def _hold_contact(session: Session, text: OutboundText) -> None:
+    """Lock the contact until the claim commits, so that an opt-out (an UPDATE of the contact,
+    or any write on SQLite) either committed before the decision or waits for the claim, and
+    two capped texts to one person are counted one after the other."""
+    begin_writing(session)
+    if text.contact_id is not None:
+        # FOR NO KEY UPDATE: conflicts with the opt-out's UPDATE and with another claim's
+        # lock, not with the foreign-key checks of rows that merely point at the contact.
+        session.execute(
+            select(Contact.id)
+            .where(Contact.id == text.contact_id, Contact.account_id == text.account_id)
+            .with_for_update(key_share=True)
+        )
 
 
 def _by_key(session: Session, key: str) -> Message | None:
