@@ -17,8 +17,19 @@ from sqlalchemy.orm import Session
 
 from loopstrat import outbox
 from loopstrat.clock import utcnow
-from loopstrat.compliance import CONFIRMATION, REPLY, Allow, Block, Decision, Defer, may_text
+from loopstrat.compliance import (
+    CONFIRMATION,
+    MARKETING,
+    REPLY,
+    Allow,
+    Block,
+    Decision,
+    Defer,
+    may_text,
+)
 from loopstrat.compliance.consent import OPT_OUT_CONFIRM_KIND, recipient_of, record_opt_out
+from loopstrat.compliance.frequency import capped_sends
+from loopstrat.compliance.gates import CAPPED_PURPOSES
 from loopstrat.crm.journal import note_change
 from loopstrat.drafting.checks import with_first_message_duties
 from loopstrat.models import Account, Contact, Lead, Message
@@ -37,6 +48,10 @@ HELP_KIND = "help"
 # Texts to the lead that may be the first they get (someone who texted first has had no first
 # reply): CTIA wants the first text to name the business and say how to opt out.
 DUTY_KINDS = frozenset({"follow_up", "holding", "human_reply"})
+# Campaign texts, stored here like any other: marketing consent and the frequency cap.
+MARKETING_KINDS = frozenset({"review_request", "reactivation"})
+# The kinds the cap counts: one cap for all of a contact's non-reply traffic together.
+CAPPED_KINDS = MARKETING_KINDS
 
 
 def store_text(
@@ -171,13 +186,27 @@ def decide_text(session: Session, text: OutboundText, now: datetime) -> Decision
         # resubscribed" from a START that a later STOP has overtaken.
         return Block("opted_out")
     lead = session.get(Lead, text.lead_id) if text.lead_id else None
-    purpose = CONFIRMATION if text.kind in CONFIRMATION_KINDS | {HELP_KIND} else REPLY
+    purpose = purpose_of(text.kind)
     return may_text(
         recipient=recipient_of(contact, account, lead.zip if lead else None),
         purpose=purpose,
         now=now,
         account_active=account.is_active,
+        recent_sends=(
+            capped_sends(session, account.id, contact.id, CAPPED_KINDS, now)
+            if purpose in CAPPED_PURPOSES
+            else None
+        ),
+        frequency_cap=account.frequency_cap_24h,
     )
+
+
+def purpose_of(kind: str) -> str:
+    if kind in CONFIRMATION_KINDS | {HELP_KIND}:
+        return CONFIRMATION
+    if kind in MARKETING_KINDS:
+        return MARKETING
+    return REPLY
 
 
 def alert_dnd_until(now: datetime, account: Account) -> datetime | None:
