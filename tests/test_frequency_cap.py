@@ -111,6 +111,24 @@ def test_the_cap_is_the_account_s_and_counts_only_that_account_s_texts(
     assert sent_at(twilio, "Bolt Electric 0") and sent_at(twilio, "Bolt Electric 1")
 
 
+def test_a_capped_text_whose_send_was_lost_does_not_count_against_itself(
+    client, rt, twilio, worker
+):
+    account = make_account(rt, frequency_cap_24h=1)
+    with time_machine.travel(DAYTIME, tick=False) as clock:
+        post_lead(client, account)
+        worker()
+        contact = jane_agrees_to_marketing(rt, account)
+        twilio.time_out_next(after_accepting=False)  # the outcome is unknown: reconcile first
+        queue_text(rt, account, contact, "review-0", "review_request", "Review 0")
+        assert sent_at(twilio, "Review") == []
+        for _ in range(5):
+            clock.shift(timedelta(minutes=2))
+            dispatch_due(rt)
+            worker()
+    assert sent_at(twilio, "Review") == [DAYTIME + timedelta(minutes=2)]
+
+
 steps = st.lists(
     st.one_of(
         st.tuples(st.just("queue"), st.sampled_from(["review_request", "reactivation"])),

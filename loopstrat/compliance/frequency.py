@@ -19,9 +19,17 @@ MAY_HAVE_GONE = ("claimed", "unknown")
 
 
 def capped_sends(
-    session: Session, account_id: int, contact_id: int, kinds: Collection[str], now: datetime
+    session: Session,
+    account_id: int,
+    contact_id: int,
+    kinds: Collection[str],
+    now: datetime,
+    *,
+    besides: str,
 ) -> list[datetime]:
-    """When the contact's texts of these kinds went to Twilio (or may have) in the last 24 h.
+    """When the contact's texts of these kinds went to Twilio (or may have) in the last 24 h,
+    other than the text being decided (key `besides`: after an unknown outcome it is decided
+    again, and must not count against itself).
 
     A text Twilio rejected never left (no sent_at); one it accepted counts even if the carrier
     later failed it. Run it in the claim's transaction, after the contact is locked, so two
@@ -36,6 +44,7 @@ def capped_sends(
                 Message.kind.in_(kinds),
                 or_(Message.sent_at.is_not(None), Message.status.in_(MAY_HAVE_GONE)),
                 went_at > now - FREQUENCY_WINDOW,
+                or_(Message.idempotency_key.is_(None), Message.idempotency_key != besides),
             )
         )
     )

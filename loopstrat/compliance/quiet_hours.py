@@ -65,7 +65,8 @@ def _window_start(now: datetime, zone: str, day_offset: int, start: time) -> dat
 
 
 def window_end(moment: datetime, zones: tuple[str, ...], window: tuple[time, time]) -> datetime:
-    """When the allowed time around `moment` (allowed in every zone) ends in the first zone."""
+    """When the allowed time around `moment` (allowed in every zone) ends: the earliest of the
+    zones' ends of day."""
     ends = []
     for zone in zones:
         tz = ZoneInfo(zone)

@@ -193,7 +193,7 @@ def decide_text(session: Session, text: OutboundText, now: datetime) -> Decision
         now=now,
         account_active=account.is_active,
         recent_sends=(
-            capped_sends(session, account.id, contact.id, CAPPED_KINDS, now)
+            capped_sends(session, account.id, contact.id, CAPPED_KINDS, now, besides=text.key)
             if purpose in CAPPED_PURPOSES
             else None
         ),
