@@ -4,6 +4,7 @@ hours, whatever is queued; replies to the person's own inquiry are never capped.
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
@@ -11,13 +12,14 @@ import responses
 import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from loopstrat import runtime
 from loopstrat.clock import utcnow
 from loopstrat.conversations.texts import send_stored, store_text
 from loopstrat.models import Account, Contact, Message
 from tests.conftest import DAYTIME, _empty_tables, make_account
+from tests.test_opt_out_race import CLAIM_STATEMENTS, STUCK_S
 from tests.test_speed_to_lead import post_lead
 from tests.twilio_api import FakeTwilio
 from workers.scheduler import dispatch_due
@@ -127,6 +129,56 @@ def test_a_capped_text_whose_send_was_lost_does_not_count_against_itself(
             dispatch_due(rt)
             worker()
     assert sent_at(twilio, "Review") == [DAYTIME + timedelta(minutes=2)]
+
+
+def test_two_capped_texts_claimed_at_once_are_counted_in_turn(client, rt, twilio, worker):
+    """The first claim has decided, holding the contact, when a second worker reaches its own
+    claim for another capped text to the same person: the second must wait for the first to
+    commit, count it, and hold its text."""
+    account = make_account(rt, frequency_cap_24h=1)
+    with time_machine.travel(DAYTIME, tick=False):
+        post_lead(client, account)
+        worker()
+        contact = jane_agrees_to_marketing(rt, account)
+        ids = [store_only(rt, account, contact, f"review-{n}", f"Review {n}") for n in range(2)]
+        engine = runtime.current().engine
+        second = threading.Thread(target=send_stored, args=(runtime.current(), ids[1]))
+        first_id, first_decided, second_claiming = threading.get_ident(), [], threading.Event()
+
+        def claims_meet(conn, cursor, statement, parameters, context, executemany) -> None:
+            if threading.get_ident() == first_id:
+                if statement.startswith("UPDATE messages") and not first_decided:
+                    first_decided.append(statement)
+                    second.start()
+                    assert second_claiming.wait(STUCK_S)
+            elif any(s in statement for s in (*CLAIM_STATEMENTS, "UPDATE messages")):
+                second_claiming.set()
+
+        event.listen(engine, "before_cursor_execute", claims_meet)
+        try:
+            send_stored(runtime.current(), ids[0])
+            second.join()
+        finally:
+            event.remove(engine, "before_cursor_execute", claims_meet)
+    assert first_decided and second_claiming.is_set()
+    assert [m["body"] for m in twilio.created[1:]] == ["Review 0"]
+
+
+def store_only(rt, account, contact, key: str, body: str) -> int:
+    with rt.sessions() as session:
+        msg = store_text(
+            session,
+            key=key,
+            account=session.get(Account, account.id),
+            to=contact.phone,
+            kind="review_request",
+            body=body,
+            drafted_by="template",
+            contact_id=contact.id,
+            lead_id=None,
+        )
+        session.commit()
+        return msg.id
 
 
 steps = st.lists(
