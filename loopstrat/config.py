@@ -111,6 +111,8 @@ class Settings:
         return f"loopstrat env={self.env} {where} " + "; ".join(parts)
 
 
+# Twilio refuses a ValidityPeriod outside 1..36,000 seconds (error 21624).
+TWILIO_MAX_VALIDITY_PERIOD_S = 36_000
 _FLOATS = {"DRAFT_BUDGET_S": "draft_budget_s", "TWILIO_TIMEOUT_S": "twilio_timeout_s"}
 _INTS = {
     "VALIDITY_PERIOD_S": "validity_period_s",
@@ -199,6 +201,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("TWILIO_ACCOUNT_SID must be 'AC' followed by 32 hex characters")
     if bool(s.twilio_account_sid) != bool(s.twilio_auth_token):
         raise ConfigError("set both TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN, or neither")
+    if s.validity_period_s > TWILIO_MAX_VALIDITY_PERIOD_S:
+        raise ConfigError(f"VALIDITY_PERIOD_S must be at most {TWILIO_MAX_VALIDITY_PERIOD_S}")
     if s.stripe_secret_key and not s.stripe_secret_key.startswith(("sk_", "rk_")):
         raise ConfigError("STRIPE_SECRET_KEY must start with sk_ or rk_")
     if s.env not in ENVIRONMENTS:

@@ -6,11 +6,14 @@ import os
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+# Execution option: how a SQLite transaction begins. "IMMEDIATE" takes the write lock at BEGIN.
+SQLITE_BEGIN = "loopstrat_sqlite_begin"
 
 
 class Base(DeclarativeBase):
@@ -46,6 +49,7 @@ def make_engine(url: str) -> Engine:
             os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
         url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
@@ -71,6 +75,22 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # pysqlite opens a transaction only at the first write, so a transaction that reads, decides
+    # and then writes would decide on rows another writer may change before its write. Asked
+    # for (begin_writing), BEGIN IMMEDIATE holds SQLite's one write lock from the first read on.
+    if conn.get_execution_options().get(SQLITE_BEGIN) == "IMMEDIATE":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def begin_writing(session: Session) -> None:
+    """Begin the session's transaction as a writer: on SQLite with the write lock held from now
+    to its end; on PostgreSQL an ordinary transaction (lock the rows you decide on)."""
+    if session.in_transaction():
+        raise RuntimeError("begin_writing must start the session's transaction")
+    session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

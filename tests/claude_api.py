@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,23 +48,29 @@ class ClaudeStandIn:
     """Answers each request with the next scripted answer; the last one repeats."""
 
     server: HTTPServer
-    script: list[tuple[int, dict[str, Any], float]] = field(default_factory=list)
+    script: list[tuple[int, dict[str, Any], bool]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     while_drafting: Callable[[], None] | None = None  # runs while the model "thinks"
+    # A stalled answer is held until the test ends: the client gives up at its own budget.
+    released: threading.Event = field(default_factory=threading.Event)
 
-    def reply(self, text: str, *, stop_reason: str = "end_turn", delay_s: float = 0.0) -> None:
-        self.script.append((200, message_payload(text, stop_reason), delay_s))
+    def reply(self, text: str, *, stop_reason: str = "end_turn") -> None:
+        self.script.append((200, message_payload(text, stop_reason), False))
+
+    def stall(self, text: str) -> None:
+        """Answer only after the client has given up: the model too slow for the budget."""
+        self.script.append((200, message_payload(text), True))
 
     def fail(self, status: int) -> None:
-        self.script.append((status, error_payload(status), 0.0))
+        self.script.append((status, error_payload(status), False))
 
     def _answer(self, request: Request) -> Response:
         self.requests.append(json.loads(request.get_data()))
-        status, payload, delay_s = self.script[0] if len(self.script) == 1 else self.script.pop(0)
+        status, payload, stalls = self.script[0] if len(self.script) == 1 else self.script.pop(0)
         if self.while_drafting is not None:
             self.while_drafting()
-        if delay_s:
-            time.sleep(delay_s)  # the model being slow, not the test waiting for work
+        if stalls:
+            self.released.wait()
         return Response(json.dumps(payload), status=status, content_type="application/json")
 
 
@@ -90,5 +96,6 @@ def claude(rt: runtime.Runtime) -> Iterator[ClaudeStandIn]:
     try:
         yield standin
     finally:
+        standin.released.set()
         server.clear()
         server.stop()

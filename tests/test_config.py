@@ -35,6 +35,7 @@ def test_credentials_select_the_live_services():
         ({"DRAFT_BUDGET_S": "fast"}, "DRAFT_BUDGET_S"),
         ({"TWILIO_TIMEOUT_S": "-1"}, "TWILIO_TIMEOUT_S"),
         ({"VALIDITY_PERIOD_S": "1.5"}, "VALIDITY_PERIOD_S"),
+        ({"VALIDITY_PERIOD_S": "36001"}, "VALIDITY_PERIOD_S"),
         ({"PUBLIC_BASE_URL": "hooks.example.com"}, "PUBLIC_BASE_URL"),
         ({"TWILIO_API_BASE": "ftp://proxy"}, "TWILIO_API_BASE"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 
+from loopstrat import runtime
 from loopstrat.clock import utcnow
 from loopstrat.drafting.checks import draft_problems
 from loopstrat.drafting.profile import BusinessProfile
@@ -85,9 +88,12 @@ def test_claude_failing_falls_back_to_the_template(
 def test_claude_too_slow_falls_back_to_the_template(
     client, account, claude, twilio, worker, clock, db
 ):
-    claude.reply(GOOD_DRAFT, delay_s=3.0)  # the budget in the fixture is 1.5 s
+    # One attempt's worth of budget (MIN_ATTEMPT_S is 0.5 s): the test costs that, no more.
+    runtime.configure(replace(runtime.current().settings, draft_budget_s=0.6))
+    claude.stall(GOOD_DRAFT)
     post_lead(client, account)
     worker()
+    assert len(claude.requests) == 1
     assert len(twilio.sent) == 1
     assert sent_reply(db).drafted_by == "template"
 

@@ -80,7 +80,13 @@ def test_the_sandbox_shows_each_text_in_development_and_masks_it_elsewhere():
     body = "Acme Plumbing: Hi Jane, thanks for your request. Reply STOP to opt out."
     for env in ("development", "production"):
         gateway = make_gateway(Settings(env=env))
-        gateway.send(to="+18015550142", from_="+18015550111", body=body, status_callback="")
+        gateway.send(
+            to="+18015550142",
+            from_="+18015550111",
+            body=body,
+            status_callback="",
+            validity_period_s=600,
+        )
     shown, masked = re.split(r"^ts=", terminal.getvalue(), flags=re.M)[1:]
     assert "to=+18015550142 from=+18015550111" in shown and shown.endswith(f"\n    {body}\n")
     assert "+18015550142" not in masked and body not in masked and "***0142" in masked

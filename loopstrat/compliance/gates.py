@@ -14,7 +14,7 @@ from loopstrat.compliance.quiet_hours import (
     DoNotDisturb,
     allowed_window,
     do_not_disturb_until,
-    next_allowed_time,
+    next_sending_window,
 )
 
 FREQUENCY_WINDOW = timedelta(hours=24)
@@ -28,11 +28,15 @@ CONFIRMATION = "confirmation"  # the one opt-out / opt-in / HELP answer: any hou
 # the contractor asked to hear about their leads at any hour, and is not being solicited.
 ALERT = "alert"
 PURPOSES = (REPLY, MARKETING, CONFIRMATION, ALERT)
+# Non-reply traffic counts against the per-contact cap in any 24 hours (FL, OK and MD allow 3).
+CAPPED_PURPOSES = frozenset({MARKETING})
 
 
 @dataclass(frozen=True)
 class Allow:
-    pass
+    # When the recipient's allowed hours end: the text must reach them before then (Twilio's
+    # ValidityPeriod). None for a text that keeps no quiet hours.
+    window_ends: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,11 @@ def may_text(
     purpose: str,
     now: datetime,
     account_active: bool,
-    recent_sends: Sequence[datetime] = (),
-    frequency_cap: int = 3,
+    recent_sends: Sequence[datetime] | None = None,
+    frequency_cap: int | None = None,
 ) -> Decision:
-    """Decide one text. `recent_sends` are this contact's capped (marketing) texts so far."""
+    """Decide one text. A capped purpose needs `recent_sends` (when this contact's capped texts
+    went, at least the last 24 hours of them) and the account's `frequency_cap`."""
     if purpose not in PURPOSES:
         raise ValueError(f"unknown purpose {purpose!r}")
     if not account_active:
@@ -88,16 +93,21 @@ def may_text(
     if not recipient.zones:
         return Block("unknown_time_zone")
     earliest, reason = now, "quiet_hours"
-    if purpose == MARKETING:
+    if purpose in CAPPED_PURPOSES:
+        if recent_sends is None or frequency_cap is None:
+            raise ValueError(f"purpose {purpose!r} is capped: pass recent_sends and frequency_cap")
+        if frequency_cap < 1:
+            return Block("frequency_cap")
         capped_until = _frequency_cap_until(now, recent_sends, frequency_cap)
         if capped_until is not None:
             earliest, reason = capped_until, "frequency_cap"
-    allowed_at = next_allowed_time(earliest, recipient.zones, allowed_window(recipient.states))
-    if allowed_at is None:
+    window = next_sending_window(earliest, recipient.zones, allowed_window(recipient.states))
+    if window is None:
         return Block("no_allowed_hour")
+    allowed_at, window_ends = window
     if allowed_at > now:
         return Defer(allowed_at, reason)
-    return Allow()
+    return Allow(window_ends)
 
 
 def _alert_decision(recipient: Recipient, now: datetime) -> Decision:

@@ -13,6 +13,7 @@ from loopstrat.compliance.quiet_hours import FEDERAL_WINDOW
 
 WHY = {
     "quiet_hours": "held for quiet hours",
+    "window_closed": "held for quiet hours",  # their texting day ended while it was being sent
     "alert_dnd": "held for your do-not-disturb window",
     "frequency_cap": "held by the daily text limit",
     "twilio_rate_limited": "held: Twilio asked us to slow down",

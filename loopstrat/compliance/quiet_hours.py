@@ -1,7 +1,8 @@
 """Quiet hours in the recipient's local time (TCPA 47 CFR 64.1200(c)(1) and stricter states),
 and the contractor's own do-not-disturb window for alerts.
 
-Pure functions over plain values; the one table of state windows lives here.
+Pure functions over plain values; the one table of state windows lives here. Never reads a
+clock: every function is told the moment it decides about.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ STRICT_STATE_WINDOWS: dict[str, tuple[time, time]] = {
     "WA": (time(8, 0), time(20, 0)),
 }
 SEARCH_DAYS = 3
+# Twilio keeps a queued text for its ValidityPeriod (1 to 36,000 s) and then drops it (30036),
+# never to be retried. A text that would get less than this before the window closes is held
+# for the next window rather than risk arriving late or not at all.
+MIN_VALIDITY_PERIOD_S = 60
 
 
 def allowed_window(states: frozenset[str]) -> tuple[time, time]:
@@ -88,3 +93,31 @@ def do_not_disturb_until(now: datetime, dnd: DoNotDisturb) -> datetime | None:
             if ends.astimezone(UTC) > now:  # as instants: same-zone datetimes compare walls
                 return ends.astimezone(now.tzinfo)
     raise AssertionError("a daily window always ends within a day")
+
+
+def window_end(moment: datetime, zones: tuple[str, ...], window: tuple[time, time]) -> datetime:
+    """When the allowed time around `moment` (allowed in every zone) ends: the earliest of the
+    zones' ends of day."""
+    ends = []
+    for zone in zones:
+        tz = ZoneInfo(zone)
+        local_day = moment.astimezone(tz).date()
+        ends.append(datetime.combine(local_day, window[1], tzinfo=tz).astimezone(moment.tzinfo))
+    return min(ends)
+
+
+def next_sending_window(
+    now: datetime, zones: tuple[str, ...], window: tuple[time, time]
+) -> tuple[datetime, datetime] | None:
+    """The first moment at or after `now` with MIN_VALIDITY_PERIOD_S of allowed time ahead of
+    it in every zone, and when that allowed time ends; None if none soon."""
+    earliest = now
+    for _ in range(SEARCH_DAYS):
+        start = next_allowed_time(earliest, zones, window)
+        if start is None:
+            return None
+        ends = window_end(start, zones, window)
+        if ends - start >= timedelta(seconds=MIN_VALIDITY_PERIOD_S):
+            return start, ends
+        earliest = ends
+    return None

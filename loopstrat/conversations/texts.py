@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from loopstrat import outbox
 from loopstrat.clock import utcnow
-from loopstrat.compliance import ALERT, CONFIRMATION, REPLY, Block, Decision, may_text
+from loopstrat.compliance import ALERT, CONFIRMATION, MARKETING, REPLY, Block, Decision, may_text
 from loopstrat.compliance.consent import (
     OPT_OUT_CONFIRM_KIND,
     alert_phone_recipient,
@@ -25,6 +25,8 @@ from loopstrat.compliance.consent import (
     record_alerts_opt_out,
     record_opt_out,
 )
+from loopstrat.compliance.frequency import capped_sends
+from loopstrat.compliance.gates import CAPPED_PURPOSES
 from loopstrat.crm.journal import note_change
 from loopstrat.drafting.checks import with_first_message_duties
 from loopstrat.models import Account, Contact, Lead, Message
@@ -50,6 +52,10 @@ HELP_KIND = "help"
 # Texts to the lead that may be the first they get (someone who texted first has had no first
 # reply): CTIA wants the first text to name the business and say how to opt out.
 DUTY_KINDS = frozenset({"follow_up", "holding", "human_reply"})
+# Campaign texts, stored here like any other: marketing consent and the frequency cap.
+MARKETING_KINDS = frozenset({"review_request", "reactivation"})
+# The kinds the cap counts: one cap for all of a contact's non-reply traffic together.
+CAPPED_KINDS = MARKETING_KINDS
 
 
 def store_text(
@@ -189,18 +195,27 @@ def decide_text(session: Session, text: OutboundText, now: datetime) -> Decision
         # After STOP only the opt-out confirmation may follow: not HELP, and not a "you're
         # resubscribed" from a START that a later STOP has overtaken.
         return Block("opted_out")
+    purpose = purpose_of(text)
     return may_text(
         recipient=recipient,
-        purpose=_purpose_of(text),
+        purpose=purpose,
         now=now,
         account_active=account.is_active,
+        recent_sends=(
+            capped_sends(session, account.id, text.contact_id, CAPPED_KINDS, now, besides=text.key)
+            if purpose in CAPPED_PURPOSES and text.contact_id is not None
+            else None
+        ),
+        frequency_cap=account.frequency_cap_24h,
     )
 
 
-def _purpose_of(text: OutboundText) -> str:
+def purpose_of(text: OutboundText) -> str:
     if text.kind in CONFIRMATION_KINDS | {HELP_KIND}:
         return CONFIRMATION
-    return ALERT if text.contact_id is None else REPLY
+    if text.contact_id is None:
+        return ALERT
+    return MARKETING if text.kind in MARKETING_KINDS else REPLY
 
 
 def _settle_outbox(rt: Runtime, account_id: int, message_id: int, outcome: Outcome) -> None:

@@ -50,8 +50,11 @@ class SmsError(Exception):
 
 class SmsGateway(Protocol):
     name: str
+    max_validity_period_s: int  # VALIDITY_PERIOD_S: the longest any text may wait at Twilio
 
-    def send(self, *, to: str, from_: str, body: str, status_callback: str) -> SentMessage: ...
+    def send(
+        self, *, to: str, from_: str, body: str, status_callback: str, validity_period_s: int
+    ) -> SentMessage: ...
 
     def find_sent(
         self,
@@ -82,21 +85,23 @@ class TwilioGateway:
     name = "twilio"
 
     def __init__(self, settings: Settings) -> None:
-        self.validity_period_s = settings.validity_period_s
+        self.max_validity_period_s = settings.validity_period_s
         self.client = Client(
             settings.twilio_account_sid,
             settings.twilio_auth_token,
             http_client=RebasedHttpClient(settings.twilio_api_base, settings.twilio_timeout_s),
         )
 
-    def send(self, *, to: str, from_: str, body: str, status_callback: str) -> SentMessage:
+    def send(
+        self, *, to: str, from_: str, body: str, status_callback: str, validity_period_s: int
+    ) -> SentMessage:
         try:
             msg = self.client.messages.create(
                 to=to,
                 from_=from_,
                 body=body,
                 status_callback=status_callback,
-                validity_period=self.validity_period_s,
+                validity_period=validity_period_s,
             )
         except TwilioRestException as exc:
             raise _classify(exc) from None
@@ -150,20 +155,26 @@ class SandboxGateway:
 
     name = "sandbox"
 
-    def __init__(self, show_texts: bool = False) -> None:
+    def __init__(self, max_validity_period_s: int, show_texts: bool = False) -> None:
+        self.max_validity_period_s = max_validity_period_s
         self.show_texts = show_texts
 
-    def send(self, *, to: str, from_: str, body: str, status_callback: str) -> SentMessage:
+    def send(
+        self, *, to: str, from_: str, body: str, status_callback: str, validity_period_s: int
+    ) -> SentMessage:
         sid = "SM" + uuid.uuid4().hex
         segments = segment_count(body)
         if self.show_texts:
             log.info(
-                "sandbox sms (not sent) sid=%s to=%s from=%s segments=%d\n    %s",
-                *(sid, to, from_, segments, body),
+                "sandbox sms (not sent) sid=%s to=%s from=%s segments=%d validity_s=%d\n    %s",
+                *(sid, to, from_, segments, validity_period_s, body),
                 extra={SHOWS_PERSONAL_DATA: True},
             )
         else:
-            log.info("sandbox sms sid=%s to=%s segments=%d", sid, mask(to), segments)
+            log.info(
+                "sandbox sms sid=%s to=%s segments=%d validity_s=%d",
+                *(sid, mask(to), segments, validity_period_s),
+            )
         return SentMessage(sid=sid, status="sent", segments=segments)
 
     def find_sent(
@@ -181,4 +192,4 @@ class SandboxGateway:
 def make_gateway(settings: Settings) -> SmsGateway:
     if settings.sms_backend == "twilio":
         return TwilioGateway(settings)
-    return SandboxGateway(show_texts=settings.env == "development")
+    return SandboxGateway(settings.validity_period_s, show_texts=settings.env == "development")

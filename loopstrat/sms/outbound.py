@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from loopstrat.clock import utcnow
 from loopstrat.compliance import Block, Decision, Defer
-from loopstrat.models import Message
+from loopstrat.db import begin_writing
+from loopstrat.models import Contact, Message
 from loopstrat.sms.gateway import SentMessage, SmsError, SmsGateway
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ SETTLED = frozenset(
 )
 FINAL_OPEN = frozenset({"cancelled"})
 UNKNOWN_REASON = "outcome_unknown"
+WINDOW_CLOSED = "window_closed"
 RECONCILE_PREFIX = "reconcile_"
 
 
@@ -93,7 +95,8 @@ def send_once(
     composed = compose()
     with sessions() as session:
         # Drafting can take seconds: a STOP, a cancelled plan or the evening may have come
-        # meanwhile, so decide again right before the claim.
+        # meanwhile, so decide again right before the claim, in the claim's transaction.
+        _hold_contact(session, text)
         now = utcnow()
         decision = decide(session, now)
         if isinstance(decision, Block | Defer):
@@ -101,7 +104,24 @@ def send_once(
         claimed = _claim(session, text, seen, composed, now)
         if claimed is None:
             return Outcome("in_flight")
-    return _call_gateway(sessions, gateway, status_callback, text, claimed, composed)
+    return _call_gateway(
+        sessions, gateway, status_callback, text, claimed, composed, decision.window_ends
+    )
+
+
+def _hold_contact(session: Session, text: OutboundText) -> None:
+    """Lock the contact until the claim commits, so that an opt-out (an UPDATE of the contact,
+    or any write on SQLite) either committed before the decision or waits for the claim, and
+    two capped texts to one person are counted one after the other."""
+    begin_writing(session)
+    if text.contact_id is not None:
+        # FOR NO KEY UPDATE: conflicts with the opt-out's UPDATE and with another claim's
+        # lock, not with the foreign-key checks of rows that merely point at the contact.
+        session.execute(
+            select(Contact.id)
+            .where(Contact.id == text.contact_id, Contact.account_id == text.account_id)
+            .with_for_update(key_share=True)
+        )
 
 
 def _by_key(session: Session, key: str) -> Message | None:
@@ -253,11 +273,19 @@ def _call_gateway(
     text: OutboundText,
     claimed: Message,
     composed: Composed,
+    window_ends: datetime | None,
 ) -> Outcome:
     called_at = utcnow()
+    validity_s = validity_period_s(gateway.max_validity_period_s, window_ends, called_at)
+    if validity_s < 1:
+        return _release_claim(sessions, claimed.id)
     try:
         sent = gateway.send(
-            to=text.to, from_=text.from_, body=composed.body, status_callback=status_callback
+            to=text.to,
+            from_=text.from_,
+            body=composed.body,
+            status_callback=status_callback,
+            validity_period_s=validity_s,
         )
     except SmsError as exc:
         return _record_failure(sessions, claimed.id, exc)
@@ -267,6 +295,26 @@ def _call_gateway(
         _mark_sent(msg, sent, called_at)
         session.commit()
     return Outcome("sent", claimed.id)
+
+
+def validity_period_s(most_s: int, window_ends: datetime | None, now: datetime) -> int:
+    """How long Twilio may hold the text: never past the end of the recipient's allowed hours,
+    so a text that waits in Twilio's queue is dropped rather than delivered at night."""
+    if window_ends is None:
+        return most_s
+    return min(most_s, int((window_ends - now).total_seconds()))
+
+
+def _release_claim(sessions: sessionmaker[Session], message_id: int) -> Outcome:
+    """The claim outlasted the recipient's window (it stalled for a minute): nothing was sent;
+    the retry decides again and holds the text for the next window."""
+    with sessions() as session:
+        msg = session.get(Message, message_id)
+        assert msg is not None
+        msg.status, msg.reason = "deferred", WINDOW_CLOSED
+        session.commit()
+    log.warning("sms not sent message_id=%s reason=%s", message_id, WINDOW_CLOSED)
+    return Outcome("retry", message_id, WINDOW_CLOSED)
 
 
 def _mark_sent(msg: Message, sent: SentMessage, called_at: datetime) -> None:
