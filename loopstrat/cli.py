@@ -14,6 +14,7 @@ from loopstrat.config import ConfigError, load_dotenv_file, load_settings
 from loopstrat.contacts_cli import contact
 from loopstrat.conversations import cli as conversation_cli
 from loopstrat.crm.cli import airtable
+from loopstrat.leads.held_cli import held_leads_cmd
 from loopstrat.logs import setup_logging
 
 
@@ -123,6 +124,7 @@ def dev() -> None:
 
 main.add_command(airtable)
 main.add_command(contact)
+main.add_command(held_leads_cmd)
 main.add_command(conversation_cli.reply)
 main.add_command(conversation_cli.handback)
 main.add_command(conversation_cli.show_conversation)
