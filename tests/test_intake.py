@@ -159,9 +159,8 @@ def test_far_over_the_limit_a_post_is_refused_with_retry_after_and_not_stored(
 
     reconfigure(intake_rate_per_ip_per_min=2)
     ceiling = 2 * STORE_FACTOR
-    answers = [
-        post_lead(client, account, {**LEAD, "phone": f"80155503{i:02d}"}) for i in range(ceiling + 2)
-    ]
+    bodies = [{**LEAD, "phone": f"80155503{i:02d}"} for i in range(ceiling + 2)]
+    answers = [post_lead(client, account, body) for body in bodies]
     assert [a.status_code for a in answers] == [202] * ceiling + [429, 429]
     assert 0 < int(answers[-1].headers["Retry-After"]) <= 60
     assert count(db, Lead) == ceiling
