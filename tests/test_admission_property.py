@@ -11,6 +11,7 @@ from loopstrat.leads.admission import (
     Admission,
     IntakeLimits,
     admit,
+    sender_of,
 )
 
 SEVERITY = {Admission.ANSWER: 0, Admission.HOLD: 1, Admission.REFUSE: 2}
@@ -52,3 +53,10 @@ def test_more_posts_never_make_the_answer_milder(lim, address_posts, form_posts,
     before = admit(address_posts, form_posts, lim)
     after = admit(address_posts + more_a, form_posts + more_f, lim)
     assert SEVERITY[after] >= SEVERITY[before]
+
+
+def test_an_ipv6_sender_is_its_64_block_and_an_ipv4_sender_its_address():
+    assert sender_of("2001:db8:1:2::5") == sender_of("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert sender_of("2001:db8:1:3::5") != sender_of("2001:db8:1:2::5")
+    assert sender_of("203.0.113.7") == "203.0.113.7"
+    assert sender_of(None) == "unknown"

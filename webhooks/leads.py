@@ -14,7 +14,7 @@ from werkzeug.wrappers.response import Response as BaseResponse
 
 from loopstrat import runtime
 from loopstrat.clock import utcnow
-from loopstrat.leads.admission import Admission, IntakeLimits, admit
+from loopstrat.leads.admission import Admission, IntakeLimits, admit, sender_of
 from loopstrat.leads.form import FormErrors, LeadForm, is_bot
 from loopstrat.leads.intake import Evidence, record_lead
 from loopstrat.leads.intake_accounts import IntakeAccount
@@ -62,7 +62,7 @@ def post_lead(form_key: str) -> BaseResponse | tuple[Response, int]:
 def _admission(rt: runtime.Runtime, form_key: str) -> Admission:
     """Count this post against its address and its form first: the account lookup after it
     is then bounded per address too. Without Redis every post is answered (fails open)."""
-    counts = rt.limiter.count([f"ip:{request.remote_addr}", f"key:{form_key}"])
+    counts = rt.limiter.count([f"ip:{sender_of(request.remote_addr)}", f"key:{form_key}"])
     if counts is None:
         return Admission.ANSWER
     address_posts, form_posts = counts

@@ -6,6 +6,7 @@ under the limits, nor one from an address that posts like one person, however fl
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from enum import Enum
 
@@ -42,3 +43,15 @@ def admit(address_posts: int, form_posts: int, limits: IntakeLimits) -> Admissio
     if address_posts > limits.per_address_per_min or form_posts > limits.per_form_per_min:
         return Admission.HOLD
     return Admission.ANSWER
+
+
+def sender_of(remote_addr: str | None) -> str:
+    """Whom a post's address stands for: an IPv4 address, or an IPv6 /64, the block one
+    home or phone is given, so a sender cannot step past its limit by changing addresses."""
+    try:
+        ip = ipaddress.ip_address(remote_addr or "")
+    except ValueError:
+        return remote_addr or "unknown"
+    if ip.version == 6:
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
