@@ -36,6 +36,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/speed_to_lead.py
 	$(BIN)/python bench/airtable_sync.py
+	$(BIN)/python bench/intake_flood.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

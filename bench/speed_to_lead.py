@@ -49,10 +49,22 @@ BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
 REDIS_DB = 11
 ACCOUNT_NUMBER = "+18015550111"
-# The Procfile's web options, for both apps; only the bind address differs. Like the Procfile,
-# the process count comes from WEB_CONCURRENCY (gunicorn's own default: 1), and there is no
-# control socket (gunicorn 27 unlinks whatever sits at its default path, another server's too).
-WEB_OPTIONS = ["--threads", "4", "--no-control-socket", "--access-logfile", "-"]
+
+
+def procfile_web_options() -> list[str]:
+    """The Procfile's gunicorn options, as written there, without --bind and the app: the
+    benches serve exactly as production does (loopstrat/gunicorn_conf.py: 4 threads, no
+    control socket, ...); the process count comes from WEB_CONCURRENCY, as there."""
+    line = next(
+        line for line in (BENCH_DIR.parent / "Procfile").read_text().splitlines()
+        if line.startswith("web:")
+    )  # fmt: skip
+    words = line.split()[2:-1]  # after "web: gunicorn", before the app
+    i = words.index("--bind")
+    return words[:i] + words[i + 2 :]
+
+
+WEB_OPTIONS = procfile_web_options()
 
 # Blank rather than absent in the children: python-dotenv never overrides a set variable, so a
 # stray .env cannot switch on Claude, billing, Airtable or a Twilio edge during a benchmark.
@@ -592,7 +604,7 @@ def report(args: argparse.Namespace, f: Figures) -> int:
 def report_ingest(args: argparse.Namespace, f: Figures) -> list[str]:
     misses: list[str] = []
     workers = os.environ.get("WEB_CONCURRENCY") or "1"
-    served = f"gunicorn --threads 4, WEB_CONCURRENCY={workers}"
+    served = f"gunicorn {' '.join(WEB_OPTIONS)}, WEB_CONCURRENCY={workers}"
     print(
         f"(a) ingest: {f.intake.requests} JSON leads per app, {args.clients} keep-alive "
         f"clients, {ROUNDS} alternating rounds, worker not started; both apps on {served}"

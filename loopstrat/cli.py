@@ -15,6 +15,7 @@ from loopstrat.contacts_cli import contact
 from loopstrat.conversations import cli as conversation_cli
 from loopstrat.crm.cli import airtable
 from loopstrat.crm.connection import rotate_tokens
+from loopstrat.leads.held_cli import held_leads_cmd
 from loopstrat.logs import COMMAND_LEVEL, setup_logging
 
 
@@ -154,6 +155,7 @@ def dev() -> None:
 
 main.add_command(airtable)
 main.add_command(contact)
+main.add_command(held_leads_cmd)
 main.add_command(conversation_cli.reply)
 main.add_command(conversation_cli.handback)
 main.add_command(conversation_cli.show_conversation)

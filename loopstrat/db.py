@@ -51,8 +51,15 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
+    # connect_timeout: libpq waits for the operating system (minutes) on an unreachable host;
+    # a health check or a lead post should fail in seconds instead.
     return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        hide_parameters=True,
+        connect_args={"connect_timeout": 5},
     )
 
 

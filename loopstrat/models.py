@@ -149,7 +149,8 @@ class Lead(Base):
     # This inquiry's own consent (its form's checkbox): a first reply answers this inquiry, so
     # a consent given with an earlier one does not cover it.
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The reply's story: pending -> held (quiet hours) -> responded | suppressed.
+    # The reply's story: pending -> held (quiet hours; or a flood at the door, see
+    # leads/flood.py) -> responded | suppressed.
     response_state: Mapped[str] = mapped_column(String(20), default="pending")
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     held_until: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -20,6 +20,7 @@ from loopstrat.db import make_engine, make_sessionmaker
 if TYPE_CHECKING:
     from loopstrat.drafting.drafter import Drafter
     from loopstrat.leads.intake_accounts import IntakeAccounts
+    from loopstrat.ratelimit import Limiter
     from loopstrat.sms.gateway import SmsGateway
 
 
@@ -44,6 +45,14 @@ class Runtime:
         )
 
     @cached_property
+    def limiter(self) -> Limiter:
+        """The intake's rate limits, on a client of their own that fails in a fifth of a
+        second: `redis` above waits up to 5 s, which a lead post must never do."""
+        from loopstrat.ratelimit import Limiter
+
+        return Limiter(self.settings.redis_url)
+
+    @cached_property
     def sms(self) -> SmsGateway:
         from loopstrat.sms.gateway import make_gateway
 
@@ -66,6 +75,8 @@ class Runtime:
             self.engine.dispose()
         if "redis" in self.__dict__:
             self.redis.close()
+        if "limiter" in self.__dict__:
+            self.limiter.close()
 
 
 _lock = threading.Lock()

@@ -135,28 +135,35 @@ def test_oversized_form_body_without_trusting_content_length_is_a_413(client, ac
     assert count(db, Lead) == 0
 
 
-def test_rate_limit_per_form_key_answers_429_with_retry_after(
+def test_over_the_per_ip_limit_posts_are_stored_and_held_not_refused(
     client, account, reconfigure, db, clock
 ):
-    reconfigure(intake_rate_per_key_per_min=3)
-    answers = [post_lead(client, account, {**LEAD, "phone": f"80155501{i:02d}"}) for i in range(5)]
-    assert [a.status_code for a in answers] == [202, 202, 202, 429, 429]
-    assert 0 < int(answers[3].headers["Retry-After"]) <= 60
-    assert count(db, Lead) == 3
-
-
-def test_rate_limit_per_ip_is_separate_from_other_ips(client, account, reconfigure, db, clock):
     reconfigure(intake_rate_per_ip_per_min=2)
     one = {"REMOTE_ADDR": "198.51.100.1"}
     other = {"REMOTE_ADDR": "198.51.100.2"}
-    codes = [
-        post_lead(
-            client, account, {**LEAD, "phone": f"80155502{i:02d}"}, environ_base=one
-        ).status_code
+    answers = [
+        post_lead(client, account, {**LEAD, "phone": f"80155502{i:02d}"}, environ_base=one)
         for i in range(3)
     ]
-    assert codes == [202, 202, 429]
+    assert [a.status_code for a in answers] == [202, 202, 202]
     assert post_lead(client, account, environ_base=other).status_code == 202
+    states = [db.get(Lead, a.get_json()["lead_id"]).response_state for a in answers]
+    assert states == ["pending", "pending", "held"]
+    assert count(db, Lead) == 4
+
+
+def test_far_over_the_limit_a_post_is_refused_with_retry_after_and_not_stored(
+    client, account, reconfigure, db, clock
+):
+    from loopstrat.leads.admission import STORE_FACTOR
+
+    reconfigure(intake_rate_per_ip_per_min=2)
+    ceiling = 2 * STORE_FACTOR
+    bodies = [{**LEAD, "phone": f"80155503{i:02d}"} for i in range(ceiling + 2)]
+    answers = [post_lead(client, account, body) for body in bodies]
+    assert [a.status_code for a in answers] == [202] * ceiling + [429, 429]
+    assert 0 < int(answers[-1].headers["Retry-After"]) <= 60
+    assert count(db, Lead) == ceiling
 
 
 def test_honeypot_drops_bots_quietly(client, account, db, twilio, worker):
@@ -218,14 +225,15 @@ def test_behind_a_proxy_the_client_ip_comes_from_x_forwarded_for(
     client = create_app(proxied.settings).test_client()
     lb = {"REMOTE_ADDR": "10.0.0.5"}
 
-    def post(ip: str, phone: str) -> int:
+    def post(ip: str, phone: str) -> str:
         headers = {"X-Forwarded-For": ip}
         body = {**LEAD, "phone": phone}
-        return post_lead(client, account, body, headers=headers, environ_base=lb).status_code
+        lead_id = post_lead(client, account, body, headers=headers, environ_base=lb).get_json()
+        return db.get(Lead, lead_id["lead_id"]).response_state
 
-    assert post("203.0.113.7", "8015550101") == 202
-    assert post("203.0.113.8", "8015550102") == 202  # another client behind the same proxy
-    assert post("203.0.113.7", "8015550103") == 429
+    assert post("203.0.113.7", "8015550101") == "pending"
+    assert post("203.0.113.8", "8015550102") == "pending"  # another client behind the proxy
+    assert post("203.0.113.7", "8015550103") == "held"  # over its own limit, not the proxy's
     ips = {e.ip for e in db.scalars(select(ConsentEvent))}
     assert ips == {"203.0.113.7", "203.0.113.8"}
 

@@ -1,25 +1,31 @@
 """POST /leads/<form_key>: a web form, Zapier or any API client posts a lead here.
 
-Parse, store, commit, answer: the dispatcher enqueues the reply within a poll, so a post costs
-one Redis round trip (the rate limit) and one short transaction. Never texts from the request.
+Count, parse, store, commit, answer: the dispatcher enqueues the reply within a poll, so a post
+costs one Redis round trip (the rate limits) and one short transaction. Over the limits a post
+is stored and its reply held (docs/intake.md). Never texts from the request.
 """
 
 from __future__ import annotations
+
+import re
 
 from flask import Blueprint, Response, jsonify, redirect, render_template, request
 from werkzeug.wrappers.response import Response as BaseResponse
 
 from loopstrat import runtime
 from loopstrat.clock import utcnow
+from loopstrat.leads.admission import Admission, IntakeLimits, admit, sender_of
 from loopstrat.leads.form import FormErrors, LeadForm, is_bot
 from loopstrat.leads.intake import Evidence, record_lead
 from loopstrat.leads.intake_accounts import IntakeAccount
-from loopstrat.ratelimit import over_limit
+from loopstrat.ratelimit import retry_after_s
 
 bp = Blueprint("leads", __name__)
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 JSON_TYPE = "application/json"
+# Form keys are token_urlsafe(12); anything else is answered 404 before any lookup or count.
+FORM_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @bp.post("/leads/<form_key>")
@@ -31,20 +37,14 @@ def post_lead(form_key: str) -> BaseResponse | tuple[Response, int]:
     length = request.content_length
     if length is not None and length > rt.settings.intake_max_body_bytes:
         return _error(413, {"body": f"larger than {rt.settings.intake_max_body_bytes} bytes"})
+    if not FORM_KEY.fullmatch(form_key):
+        return _error(404, {"form_key": "no such form"})
+    admission = _admission(rt, form_key)
+    if admission is Admission.REFUSE:
+        return _refused()
     account = rt.intake_accounts.get(form_key)
     if account is None:
         return _error(404, {"form_key": "no such form"})
-    wait_s = over_limit(
-        rt.redis,
-        {
-            f"key:{form_key}": rt.settings.intake_rate_per_key_per_min,
-            f"ip:{request.remote_addr}": rt.settings.intake_rate_per_ip_per_min,
-        },
-    )
-    if wait_s is not None:
-        response, status = _error(429, {"rate": "too many leads; try again shortly"})
-        response.headers["Retry-After"] = str(wait_s)
-        return response, status
     fields = _fields()
     if fields is None:
         return _error(400, {"body": "is not a JSON object"})
@@ -54,8 +54,29 @@ def post_lead(form_key: str) -> BaseResponse | tuple[Response, int]:
         form = LeadForm.parse(fields)
     except FormErrors as exc:
         return _error(400, exc.errors)
-    lead_id = _store(account, form, Evidence(request.remote_addr, request.user_agent.string))
-    return _accepted(account, lead_id)
+    evidence = Evidence(request.remote_addr, request.user_agent.string)
+    lead_id = _store(account, form, evidence, hold=admission is Admission.HOLD)
+    return _accepted(account, lead_id)  # held or not, the same answer: a flooder learns nothing
+
+
+def _admission(rt: runtime.Runtime, form_key: str) -> Admission:
+    """Count this post against its address and its form first: the account lookup after it
+    is then bounded per address too. Without Redis every post is answered (fails open)."""
+    counts = rt.limiter.count([f"ip:{sender_of(request.remote_addr)}", f"key:{form_key}"])
+    if counts is None:
+        return Admission.ANSWER
+    address_posts, form_posts = counts
+    s = rt.settings
+    limits = IntakeLimits(s.intake_rate_per_ip_per_min, s.intake_rate_per_key_per_min)
+    return admit(address_posts, form_posts, limits)
+
+
+def _refused() -> tuple[Response, int]:
+    response, status = _error(429, {"rate": "too many leads; try again shortly"})
+    # Up to 60 s: gunicorn keeps the connection longer than that (loopstrat/gunicorn_conf.py),
+    # so a client that waits and retries on it is answered.
+    response.headers["Retry-After"] = str(retry_after_s())
+    return response, status
 
 
 def _fields() -> dict[str, object] | None:
@@ -65,9 +86,9 @@ def _fields() -> dict[str, object] | None:
     return dict(request.form.items())
 
 
-def _store(account: IntakeAccount, form: LeadForm, evidence: Evidence) -> int:
+def _store(account: IntakeAccount, form: LeadForm, evidence: Evidence, *, hold: bool) -> int:
     with runtime.current().engine.begin() as conn:
-        lead_id, _created = record_lead(conn, account, form, evidence, utcnow())
+        lead_id, _created = record_lead(conn, account, form, evidence, utcnow(), hold=hold)
     return lead_id
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from loopstrat import runtime
 from loopstrat.conversations import ai_turn, contractor_reply, handle, handoff, texts
 from loopstrat.crm.sync import sync_account
+from loopstrat.leads import flood
 from loopstrat.leads.respond import respond_to_lead as respond
 
 
@@ -37,3 +38,7 @@ def take_ai_turn(lead_id: int) -> str:
 
 def check_hand_off(lead_id: int) -> int:
     return len(handoff.check_hand_off(runtime.current(), lead_id))
+
+
+def release_held_leads(account_id: int) -> str:
+    return flood.release_held_leads(runtime.current(), account_id).result

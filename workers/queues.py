@@ -27,6 +27,7 @@ JOBS: dict[str, tuple[str, str]] = {
     "conversation_text": ("workers.jobs.send_conversation_text", DEFAULT_QUEUE),
     "conversation_ai_turn": ("workers.jobs.take_ai_turn", DEFAULT_QUEUE),
     "conversation_handoff": ("workers.jobs.check_hand_off", DEFAULT_QUEUE),
+    "release_held_leads": ("workers.jobs.release_held_leads", DEFAULT_QUEUE),
 }
 
 

@@ -3,12 +3,14 @@
 This is the hot path of every lead post, so it runs prebuilt Core statements (compiled once,
 cached by SQLAlchemy) instead of the ORM's unit of work: four statements for a new lead.
 Never texts, never enqueues: the caller commits and the dispatcher picks the outbox row up.
+A lead held in a flood gets no reply row: its account's release row decides (leads/flood.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 from loopstrat import outbox
 from loopstrat.crm.journal import note_change
 from loopstrat.db import UTCDateTime
+from loopstrat.leads.flood import FLOOD_HOLD, FLOOD_QUIET, RELEASE_KIND
 from loopstrat.leads.form import LeadForm
 from loopstrat.leads.intake_accounts import IntakeAccount
 from loopstrat.models import ConsentEvent, Contact, Lead, Outbox
@@ -64,6 +67,23 @@ _INSERT_LEAD = insert(Lead).returning(Lead.id)
 _INSERT_OUTBOX = insert(Outbox)
 
 
+# A held lead (re)opens its account's release row; a row already pending is left alone, and
+# its job postpones itself while held posts keep coming.
+def _open_release(dialect: Any) -> Any:
+    stmt = dialect.insert(Outbox)
+    return stmt.on_conflict_do_update(
+        index_elements=["kind", "ref_id"],
+        set_={"state": "pending", "due_at": stmt.excluded.due_at, "enqueued_at": None,
+              "attempts": 0, "reason": None},
+        where=Outbox.state != "pending",
+    )  # fmt: skip
+
+
+_OPEN_RELEASE = {
+    name: _open_release(d) for name, d in (("sqlite", sqlite), ("postgresql", postgresql))
+}
+
+
 @dataclass(frozen=True)
 class Evidence:
     ip: str | None
@@ -71,9 +91,16 @@ class Evidence:
 
 
 def record_lead(
-    conn: Connection, account: IntakeAccount, form: LeadForm, evidence: Evidence, now: datetime
+    conn: Connection,
+    account: IntakeAccount,
+    form: LeadForm,
+    evidence: Evidence,
+    now: datetime,
+    *,
+    hold: bool = False,
 ) -> tuple[int, bool]:
     """Store the lead (or fold a re-post into the open one); its id and whether it is new.
+    `hold`: a flood post, stored with its reply held for the release job or a review.
 
     Runs in the caller's transaction, which the caller commits. Two posts for one new
     phone at once are safe: the second waits on the contact's unique key, then folds into
@@ -85,16 +112,25 @@ def record_lead(
     open_lead = _open_lead(conn, account, contact_id, now) if existed else None
     created = open_lead is None
     if open_lead is None:
-        lead_id = conn.execute(_INSERT_LEAD, _lead_row(account, contact_id, form, now)).scalar_one()
-        conn.execute(
-            _INSERT_OUTBOX,
-            {"account_id": account.id, "kind": OUTBOX_KIND, "ref_id": str(lead_id), "due_at": now},
-        )  # fmt: skip
+        row = _lead_row(account, contact_id, form, now)
+        if hold:
+            row.update(response_state="held", hold_reason=FLOOD_HOLD)
+        lead_id = conn.execute(_INSERT_LEAD, row).scalar_one()
+        if hold:
+            release = {"account_id": account.id, "kind": RELEASE_KIND,
+                       "ref_id": str(account.id), "due_at": now + FLOOD_QUIET}  # fmt: skip
+            conn.execute(_OPEN_RELEASE[conn.dialect.name], release)
+        else:
+            conn.execute(
+                _INSERT_OUTBOX,
+                {"account_id": account.id, "kind": OUTBOX_KIND, "ref_id": str(lead_id),
+                 "due_at": now},
+            )  # fmt: skip
     if created and not account.crm_connected:
         return lead_id, True
     with Session(bind=conn) as session:  # the rare paths, in the same transaction
         if open_lead is not None:
-            lead_id = _fold_repost(session, account, open_lead, form, now)
+            lead_id = _fold_repost(session, account, open_lead, form, now, hold=hold)
         if account.crm_connected:
             note_change(session, account.id, "contact", contact_id)
             note_change(session, account.id, "lead", lead_id)
@@ -168,8 +204,11 @@ def _fold_repost(
     open_lead: tuple[int, str, str],
     form: LeadForm,
     now: datetime,
+    *,
+    hold: bool,
 ) -> int:
-    """A second post within the window adds to the open lead; rare, so the ORM is fine here."""
+    """A second post within the window adds to the open lead; rare, so the ORM is fine here.
+    A flood post adds its words but never re-opens the reply: that waits for a release."""
     lead_id, inquiry, response_state = open_lead
     lead = session.get(Lead, lead_id)
     assert lead is not None
@@ -181,7 +220,7 @@ def _fold_repost(
     lead.page_url = form.page_url or lead.page_url
     if form.consent and lead.consent_at is None:
         lead.consent_at = now
-    if response_state in ("pending", "suppressed"):
+    if response_state in ("pending", "suppressed") and not hold:
         # Not yet answered, or held back (no consent then, perhaps consent now): decide again.
         outbox.schedule(
             session,

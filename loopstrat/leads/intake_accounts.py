@@ -2,6 +2,8 @@
 
 Every lead post needs it, so each process keeps it for a few seconds: a changed thank-you URL
 or consent text reaches intake within TTL_S. Holds no secrets and nothing a post could change.
+Unknown keys are remembered too, briefly: a made-up key costs one query per MISS_TTL_S, not one
+per post.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from loopstrat.crm.connection import is_connected
 from loopstrat.models import Account
 
 TTL_S = 10.0
+# Short, so a key probed just before its account was made starts working almost at once.
+MISS_TTL_S = 5.0
 MAX_ENTRIES = 10_000  # form keys are public: a flood of made-up ones must not grow memory
 
 
@@ -45,22 +49,30 @@ def load_intake_account(session: Session, form_key: str) -> IntakeAccount | None
 
 
 class IntakeAccounts:
-    """A per-process cache of known form keys; unknown keys are not remembered."""
+    """A per-process cache of form keys: known ones for TTL_S, unknown ones for MISS_TTL_S."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
         self._lock = threading.Lock()
         self._known: dict[str, tuple[float, IntakeAccount]] = {}
+        # Apart from the known keys, so a flood of made-up keys never evicts a real one.
+        self._unknown: dict[str, float] = {}
 
     def get(self, form_key: str) -> IntakeAccount | None:
         now = time.monotonic()
         hit = self._known.get(form_key)
         if hit is not None and hit[0] > now:
             return hit[1]
+        if self._unknown.get(form_key, 0.0) > now:
+            return None
         with self._sessions() as session:
             account = load_intake_account(session, form_key)
-        if account is not None:
-            with self._lock:
+        with self._lock:
+            if account is None:
+                if len(self._unknown) >= MAX_ENTRIES:
+                    self._unknown.clear()
+                self._unknown[form_key] = now + MISS_TTL_S
+            else:
                 if len(self._known) >= MAX_ENTRIES:
                     self._known.clear()
                 self._known[form_key] = (now + TTL_S, account)
