@@ -26,8 +26,8 @@ from loopstrat import runtime
 from loopstrat.accounts import AccountSpec, create_account
 from loopstrat.config import Settings
 from loopstrat.crm import connection
-from loopstrat.crm.journal import note_all, waiting
 from loopstrat.crm.sync import sync_account
+from loopstrat.journal import note_all, waiting
 from loopstrat.migrate import upgrade
 from loopstrat.models import Contact, Lead, Message
 from loopstrat.runtime import Runtime

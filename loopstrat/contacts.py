@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from loopstrat.crm.journal import note_deleted
+from loopstrat.journal import note_deleted
 from loopstrat.models import AuditLog, ConsentEvent, Contact, Enrollment, Lead, Message, Outbox
+from loopstrat.outbox import Kind
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ def delete_contact(session: Session, account_id: int, contact_id: int, actor: st
         update(Outbox)
         .where(
             Outbox.account_id == account_id,
-            Outbox.kind == "respond_to_lead",
+            Outbox.kind == Kind.RESPOND_TO_LEAD,
             Outbox.ref_id.in_([str(i) for i in lead_ids]),
             Outbox.state == "pending",
         )

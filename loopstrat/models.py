@@ -194,7 +194,11 @@ class Message(Base):
     # deferred | suppressed | cancelled | claimed | unknown | accepted | queued | sending
     # | sent | delivered | undelivered | failed | received | draft
     status: Mapped[str] = mapped_column(String(20))
+    # Why a text was held, suppressed or cancelled, or why an inbound one is owed no answer.
     reason: Mapped[str | None] = mapped_column(String(120))
+    # What an inbound text asks for: reply | opt_out | opt_in | help, or, for the contractor's
+    # text, why it names no lead (no_alert | no_lead | no_words). None on outbound texts.
+    route: Mapped[str | None] = mapped_column(String(20))
     scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     twilio_sid: Mapped[str | None] = mapped_column(String(40), unique=True)
     error_code: Mapped[int | None] = mapped_column(Integer)

@@ -9,12 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import Connection, and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from loopstrat.clock import utcnow
 from loopstrat.models import Outbox
+
+
+class Kind(StrEnum):
+    """Every kind of outbox row, spelled once (workers/queues.py maps each to its job). The
+    ref_id of a row names what it works on: a lead, a message or an account."""
+
+    RESPOND_TO_LEAD = "respond_to_lead"  # ref: lead; the first reply
+    CONVERSATION_INBOUND = "conversation_inbound"  # ref: message; what a lead's text starts
+    CONTRACTOR_TEXT = "contractor_text"  # ref: message; the contractor's text for a lead
+    CONVERSATION_TEXT = "conversation_text"  # ref: message; one stored text, sent once
+    AI_TURN = "conversation_ai_turn"  # ref: lead; the AI's debounced answer
+    HANDOFF_CHECK = "conversation_handoff"  # ref: lead; a hand-off nobody answered
+    CRM_SYNC = "crm_sync"  # ref: account; its journal to Airtable
+    RELEASE_HELD_LEADS = "release_held_leads"  # ref: account; leads a flood held
+
 
 # A job that has not finished this long after it was enqueued is presumed lost even while
 # Redis still has it (RQ only notices a dead worker's job after its heartbeat expires and

@@ -122,7 +122,7 @@ def test_another_account_s_lead_or_an_unknown_reference_sends_nothing_to_anyone(
     ]
     assert len(twilio.sent) == sent_before + 3  # only the three answers
     rows = db.scalars(select(Message).where(Message.kind == "contractor_reply")).all()
-    assert [(m.lead_id, m.reason) for m in rows] == [(None, "no_lead")] * 3
+    assert [(m.lead_id, m.route) for m in rows] == [(None, "no_lead")] * 3
     assert db.get(Lead, theirs).owner == "ai"
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from loopstrat import runtime
-from loopstrat.conversations import ai_turn, contractor_reply, handle, handoff, texts
+from loopstrat.conversations import ai_turn, alerts, contractor_reply, handle, handoff, texts
 from loopstrat.crm.sync import sync_account
 from loopstrat.leads import flood
 from loopstrat.leads.respond import respond_to_lead as respond
@@ -14,9 +17,13 @@ def respond_to_lead(lead_id: int) -> str | None:
     return outcome.result if outcome else None
 
 
-def sync_crm(account_id: int) -> str:
+def sync_crm(account_id: int, sleep: Callable[[float], None] = time.sleep) -> str:
     """crm queue only: it may wait up to a second and a half for an Airtable request slot."""
-    return sync_account(runtime.current(), account_id).state
+    rt = runtime.current()
+    result = sync_account(rt, account_id, sleep=sleep)
+    if result.alert_since is not None:
+        alerts.alert_crm_failing(rt, account_id, result.alert_since, result.error or "")
+    return result.state
 
 
 def handle_inbound(message_id: int) -> str | None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from rq import Queue
 from rq.job import Job
 
+from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
 
 DEFAULT_QUEUE = "texts"
@@ -19,15 +20,15 @@ CRM_QUEUE = "crm"
 JOB_TIMEOUT_S = 60
 # Outbox kind -> (job function path, queue). Paths, not imports: loopstrat stays import-free
 # of workers, and RQ resolves them in the worker.
-JOBS: dict[str, tuple[str, str]] = {
-    "respond_to_lead": ("workers.jobs.respond_to_lead", DEFAULT_QUEUE),
-    "crm_sync": ("workers.jobs.sync_crm", CRM_QUEUE),
-    "conversation_inbound": ("workers.jobs.handle_inbound", DEFAULT_QUEUE),
-    "contractor_text": ("workers.jobs.answer_contractor", DEFAULT_QUEUE),
-    "conversation_text": ("workers.jobs.send_conversation_text", DEFAULT_QUEUE),
-    "conversation_ai_turn": ("workers.jobs.take_ai_turn", DEFAULT_QUEUE),
-    "conversation_handoff": ("workers.jobs.check_hand_off", DEFAULT_QUEUE),
-    "release_held_leads": ("workers.jobs.release_held_leads", DEFAULT_QUEUE),
+JOBS: dict[Kind, tuple[str, str]] = {
+    Kind.RESPOND_TO_LEAD: ("workers.jobs.respond_to_lead", DEFAULT_QUEUE),
+    Kind.CRM_SYNC: ("workers.jobs.sync_crm", CRM_QUEUE),
+    Kind.CONVERSATION_INBOUND: ("workers.jobs.handle_inbound", DEFAULT_QUEUE),
+    Kind.CONTRACTOR_TEXT: ("workers.jobs.answer_contractor", DEFAULT_QUEUE),
+    Kind.CONVERSATION_TEXT: ("workers.jobs.send_conversation_text", DEFAULT_QUEUE),
+    Kind.AI_TURN: ("workers.jobs.take_ai_turn", DEFAULT_QUEUE),
+    Kind.HANDOFF_CHECK: ("workers.jobs.check_hand_off", DEFAULT_QUEUE),
+    Kind.RELEASE_HELD_LEADS: ("workers.jobs.release_held_leads", DEFAULT_QUEUE),
 }
 
 
@@ -46,7 +47,7 @@ def claim_job_id(row_id: int, claimed_at: datetime) -> str:
 def enqueue_outbox(rt: Runtime, kind: str, ref_id: str, *, job_id: str | None = None) -> None:
     """Hand one committed outbox row to RQ. Raises redis errors: the caller gives the claim
     back and rides the outage out."""
-    func, queue_name = JOBS[kind]
+    func, queue_name = JOBS[Kind(kind)]
     queue(rt, queue_name).enqueue(
         func,
         int(ref_id) if ref_id.isdigit() else ref_id,

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from loopstrat.compliance.gates import Recipient
 from loopstrat.compliance.quiet_hours import DoNotDisturb
-from loopstrat.crm.journal import note_change
+from loopstrat.journal import note_change
 from loopstrat.models import Account, ConsentEvent, Contact, Enrollment, Message
 from loopstrat.phones import is_nanp, recipient_place
 

@@ -20,7 +20,6 @@ from loopstrat.compliance import REPLY, Block, Defer, may_text
 from loopstrat.compliance.consent import recipient_of
 from loopstrat.conversations.ai_draft import ASSISTANT, USER, Turn, as_turns, draft_turn
 from loopstrat.conversations.alerts import hand_off_body, store_alert
-from loopstrat.conversations.handle import AI_TURN_KIND
 from loopstrat.conversations.handoff import open_hand_off
 from loopstrat.conversations.texts import (
     CONTRACTOR_REPLY_KIND,
@@ -31,6 +30,7 @@ from loopstrat.conversations.texts import (
 from loopstrat.conversations.view import UNSENT, lead_texts
 from loopstrat.drafting.profile import BusinessProfile
 from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -82,22 +82,21 @@ def _prepare(session: Session, lead_id: int) -> tuple[Burst | None, str, int | N
     ref = str(lead_id)
     lead = session.get(Lead, lead_id)
     if lead is None:
-        outbox.finish(session, AI_TURN_KIND, ref, reason="missing")
+        outbox.finish(session, Kind.AI_TURN, ref, reason="missing")
         return None, "missing", None
-    account = session.get(Account, lead.account_id)
-    contact = session.get(Contact, lead.contact_id)
-    assert account is not None and contact is not None
+    account = session.get_one(Account, lead.account_id)
+    contact = session.get_one(Contact, lead.contact_id)
     not_now = _not_now(session, account, contact, lead, utcnow())
     if not_now is not None:
         return None, not_now, None
     every = lead_texts(session, account.id, lead.id)
     texts = [m for m in every if _seen_by_both(m)]
     if not texts or texts[-1].direction != "in" or _answered(every, texts[-1].id, lead.id):
-        outbox.finish(session, AI_TURN_KIND, ref, reason="nothing_to_answer")
+        outbox.finish(session, Kind.AI_TURN, ref, reason="nothing_to_answer")
         return None, "nothing_to_answer", None
     if account.ai_mode == "auto" and lead.ai_turns >= MAX_AI_TURNS:
         alert_id = _hand_off(session, account, contact, lead, "turn_limit", texts[-1].body)
-        outbox.finish(session, AI_TURN_KIND, ref, reason="turn_limit")
+        outbox.finish(session, Kind.AI_TURN, ref, reason="turn_limit")
         return None, "turn_limit", alert_id
     return _burst(account, contact, lead, texts), "draft", None
 
@@ -108,11 +107,11 @@ def _not_now(
     """Why no turn may be drafted now (the outbox row finished or postponed), or None."""
     ref = str(lead.id)
     if account.ai_mode not in AI_MODES or lead.owner != "ai" or lead.last_inbound_at is None:
-        outbox.finish(session, AI_TURN_KIND, ref, state="cancelled", reason="not_ai")
+        outbox.finish(session, Kind.AI_TURN, ref, state="cancelled", reason="not_ai")
         return "not_ai"
     quiet_until = lead.last_inbound_at + timedelta(seconds=account.ai_quiet_spell_s)
     if now < quiet_until:
-        outbox.postpone(session, AI_TURN_KIND, ref, quiet_until)  # the lead is still typing
+        outbox.postpone(session, Kind.AI_TURN, ref, quiet_until)  # the lead is still typing
         return "waiting"
     decision = may_text(
         recipient=recipient_of(contact, account, lead.zip),
@@ -121,10 +120,10 @@ def _not_now(
         account_active=account.is_active,
     )
     if isinstance(decision, Defer):
-        outbox.postpone(session, AI_TURN_KIND, ref, decision.until)
+        outbox.postpone(session, Kind.AI_TURN, ref, decision.until)
         return "deferred"
     if isinstance(decision, Block):
-        outbox.finish(session, AI_TURN_KIND, ref, state="cancelled", reason=decision.reason)
+        outbox.finish(session, Kind.AI_TURN, ref, state="cancelled", reason=decision.reason)
         return "blocked"
     return None
 
@@ -155,14 +154,12 @@ def _burst(account: Account, contact: Contact, lead: Lead, texts: list[Message])
 
 
 def _record_turn(session: Session, lead_id: int, burst: Burst, turn: Turn) -> tuple[list[int], str]:
-    lead = session.get(Lead, lead_id)
-    assert lead is not None
-    account = session.get(Account, lead.account_id)
-    contact = session.get(Contact, lead.contact_id)
-    assert account is not None and contact is not None
+    lead = session.get_one(Lead, lead_id)
+    account = session.get_one(Account, lead.account_id)
+    contact = session.get_one(Contact, lead.contact_id)
     if not _texted_since(session, account.id, lead_id, burst.last_in_id):
         # A text that came while Claude wrote has re-opened the row for the next burst.
-        outbox.finish(session, AI_TURN_KIND, str(lead_id))
+        outbox.finish(session, Kind.AI_TURN, str(lead_id))
     if lead.owner != "ai" or contact.opted_out_at is not None:
         return [], "taken_over"  # a person replied, or the lead opted out, while Claude wrote
     ids: list[int] = []
@@ -252,8 +249,7 @@ def _count_turns(rt: Runtime, lead_id: int) -> None:
     """Counted from the texts since a person last spoke (a hand-back starts a new budget), so
     a re-run job never counts a turn twice."""
     with rt.sessions() as session:
-        lead = session.get(Lead, lead_id)
-        assert lead is not None
+        lead = session.get_one(Lead, lead_id)
         query = (
             select(func.count())
             .select_from(Message)

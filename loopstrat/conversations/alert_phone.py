@@ -20,8 +20,8 @@ from loopstrat.compliance.consent import (
 )
 from loopstrat.conversations.keywords import OPT_IN, OPT_OUT
 from loopstrat.conversations.texts import ALERT_KIND
-from loopstrat.conversations.texts import OUTBOX_KIND as TEXT_KIND
 from loopstrat.models import Account, Lead, Message
+from loopstrat.outbox import Kind
 from loopstrat.phones import InvalidPhone, normalise
 from loopstrat.sms.outbound import SETTLED
 
@@ -104,7 +104,11 @@ def record_alerts_keyword(
         pending = session.scalars(select(Message.id).where(*pending_alerts_to(account))).all()
         for message_id in pending:
             outbox.finish(
-                session, TEXT_KIND, str(message_id), state="cancelled", reason="opted_out"
+                session,
+                Kind.CONVERSATION_TEXT,
+                str(message_id),
+                state="cancelled",
+                reason="opted_out",
             )
         record_alerts_opt_out(session, account, source="sms", evidence=evidence, now=now)
     elif keyword == OPT_IN and account.alerts_opted_out_at is not None:

@@ -8,6 +8,8 @@ once, gated as compliance.ALERT (the contractor's consent, STOP, do-not-disturb)
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -15,7 +17,10 @@ from sqlalchemy.orm import Session
 from loopstrat.conversations.keywords import OPT_IN, OPT_OUT
 from loopstrat.conversations.texts import ALERT_KIND, store_text
 from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.runtime import Runtime
 from loopstrat.sms.outbound import Outcome
+
+log = logging.getLogger(__name__)
 
 ALERT_BODY_CHARS = 300
 REASON_WORDS = {
@@ -98,8 +103,7 @@ def store_alert(
     if not account.alert_phone:
         return None
     if lead is not None:
-        contact = session.get(Contact, lead.contact_id)
-        assert contact is not None
+        contact = session.get_one(Contact, lead.contact_id)
         body = f"{body}\n{reference(contact, lead)}"
     return store_text(
         session,
@@ -162,3 +166,32 @@ def _sentence(text: str) -> str:
 def _clip(text: str, limit: int = ALERT_BODY_CHARS) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def crm_alert_key(account_id: int, failing_since: datetime) -> str:
+    """One key per failing streak: a re-run job never texts the contractor twice about it."""
+    return f"crm-failing-{account_id}-{int(failing_since.timestamp())}"
+
+
+def alert_crm_failing(rt: Runtime, account_id: int, failing_since: datetime, error: str) -> None:
+    """Store the alert as a conversation text: the dispatcher sends it (on the texts queue, not
+    from the crm job) through the account's do-not-disturb window, with the retries and
+    reconciling every text gets."""
+    with rt.sessions() as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            return
+        # The contractor's own phone: name the problem, never the token.
+        body = (
+            "Loopstrat: your Airtable sync has failed for over an hour "
+            f"({error[:80]}). Texts to leads are not affected; records wait until it is fixed."
+        )
+        key = crm_alert_key(account_id, failing_since)
+        alert = store_alert(
+            session, key=key, account=account, lead=None, body=body, sent_by_caller=False
+        )
+        if alert is None:
+            log.info("crm alert skipped account_id=%s reason=no_alert_phone", account_id)
+            return
+        session.commit()
+    log.warning("crm sync failing alert stored account_id=%s", account_id)

@@ -15,7 +15,7 @@ from loopstrat import outbox
 from loopstrat.compliance.consent import OPT_OUT_CONFIRM_KIND
 from loopstrat.conversations.alert_phone import reference_of
 from loopstrat.conversations.alerts import alerts_keyword_body, answer_body, unrouted_body
-from loopstrat.conversations.inbound import CONTRACTOR_OUTBOX_KIND, REPLY
+from loopstrat.conversations.inbound import NO_ANSWER_OWED, ROUTE_REPLY
 from loopstrat.conversations.keywords import HELP, OPT_IN, OPT_OUT
 from loopstrat.conversations.takeover import TakeoverError, reply_as_person
 from loopstrat.conversations.texts import (
@@ -26,6 +26,7 @@ from loopstrat.conversations.texts import (
     store_text,
 )
 from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
 from loopstrat.sms.outbound import Outcome
 
@@ -40,21 +41,21 @@ def answer_contractor(rt: Runtime, message_id: int) -> str | None:
         msg = session.get(Message, message_id)
         if msg is None or msg.kind != CONTRACTOR_REPLY_KIND:
             log.warning("answer_contractor message_id=%s missing", message_id)
-            outbox.finish(session, CONTRACTOR_OUTBOX_KIND, ref, state="cancelled", reason="missing")
+            outbox.finish(session, Kind.CONTRACTOR_TEXT, ref, state="cancelled", reason="missing")
             session.commit()
             return None
-        row = outbox.find(session, CONTRACTOR_OUTBOX_KIND, ref)
+        row = outbox.find(session, Kind.CONTRACTOR_TEXT, ref)
         decided = row is not None and row.state == "done"
         what, account_id, lead_id, sid = (
-            msg.reason or REPLY,
+            msg.route or ROUTE_REPLY,
             msg.account_id,
             msg.lead_id,
             msg.twilio_sid,
         )
         words = reference_of(msg.body).words
     outcome: Outcome | str | None = None
-    if what == REPLY and not decided:
-        assert lead_id is not None and sid is not None
+    # A route of "reply" always names its lead (alert_phone.route), and Twilio its sid.
+    if what == ROUTE_REPLY and not decided and lead_id is not None and sid is not None:
         outcome = _send_to_lead(rt, account_id, lead_id, words, sid)
     answer_id = (
         _stored_answer(rt, message_id) if decided else _store_answer(rt, message_id, outcome)
@@ -86,10 +87,8 @@ def _send_to_lead(
 def _store_answer(rt: Runtime, message_id: int, outcome: Outcome | str | None) -> int | None:
     """The answer's row (if one is owed) and the job's outbox row finished, in one commit."""
     with rt.sessions() as session:
-        msg = session.get(Message, message_id)
-        assert msg is not None
-        account = session.get(Account, msg.account_id)
-        assert account is not None
+        msg = session.get_one(Message, message_id)
+        account = session.get_one(Account, msg.account_id)
         answer = _answer(session, account, msg, outcome)
         answer_id = None
         if answer is not None and account.alert_phone:
@@ -105,7 +104,7 @@ def _store_answer(rt: Runtime, message_id: int, outcome: Outcome | str | None) -
                 contact_id=None,  # to the alert phone: gated as an alert (compliance.ALERT)
                 lead_id=msg.lead_id,
             ).id
-        outbox.finish(session, CONTRACTOR_OUTBOX_KIND, str(message_id))
+        outbox.finish(session, Kind.CONTRACTOR_TEXT, str(message_id))
         session.commit()
     return answer_id
 
@@ -114,12 +113,12 @@ def _answer(
     session: Session, account: Account, msg: Message, outcome: Outcome | str | None
 ) -> tuple[str, str] | None:
     """(kind, body) of what the contractor is told, or None when nothing is ours to say."""
-    keyword, _, answered = (msg.reason or REPLY).partition(":")
+    keyword = msg.route or ROUTE_REPLY
     if keyword in KEYWORD_ANSWER_KINDS:
-        if answered:
+        if msg.reason == NO_ANSWER_OWED:
             return None  # Twilio's Advanced Opt-Out answered, or nothing changed
         return KEYWORD_ANSWER_KINDS[keyword], alerts_keyword_body(account, keyword)
-    if keyword != REPLY:
+    if keyword != ROUTE_REPLY:
         return ANSWER_KIND, unrouted_body(keyword, reference_of(msg.body).given)
     if isinstance(outcome, str):
         return ANSWER_KIND, f"Not sent: {outcome}."

@@ -18,16 +18,16 @@ from loopstrat.clock import utcnow
 from loopstrat.compliance.consent import OPT_OUT_CONFIRM_KIND
 from loopstrat.conversations.alerts import forward_body, hand_off_body, store_alert
 from loopstrat.conversations.handoff import open_hand_off
-from loopstrat.conversations.inbound import OUTBOX_KIND, REPLY
+from loopstrat.conversations.inbound import NO_ANSWER_OWED, ROUTE_REPLY
 from loopstrat.conversations.keywords import HELP, OPT_IN, OPT_OUT, hand_off_trigger
 from loopstrat.conversations.texts import send_stored, store_text
 from loopstrat.drafting.template import render_sms
 from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-AI_TURN_KIND = "conversation_ai_turn"
 KEYWORD_ANSWERS = {
     OPT_OUT: ("stop-confirm", OPT_OUT_CONFIRM_KIND, "opt_out_confirm.txt"),
     OPT_IN: ("start-confirm", "opt_in_confirm", "opt_in_confirm.txt"),
@@ -41,18 +41,22 @@ def handle_inbound(rt: Runtime, message_id: int) -> str | None:
         if msg is None or msg.direction != "in":
             log.warning("handle_inbound message_id=%s missing", message_id)
             outbox.finish(
-                session, OUTBOX_KIND, str(message_id), state="cancelled", reason="missing"
+                session,
+                Kind.CONVERSATION_INBOUND,
+                str(message_id),
+                state="cancelled",
+                reason="missing",
             )
             session.commit()
             return None
-        row = outbox.find(session, OUTBOX_KIND, str(message_id))
+        row = outbox.find(session, Kind.CONVERSATION_INBOUND, str(message_id))
         if row is not None and row.state == "done":
             ids = _stored_for(session, msg)  # decided before; only the sends may be unfinished
         else:
             ids = _decide(session, msg, utcnow())
-            outbox.finish(session, OUTBOX_KIND, str(message_id))
+            outbox.finish(session, Kind.CONVERSATION_INBOUND, str(message_id))
         session.commit()
-        what = msg.reason or REPLY
+        what = msg.route or ROUTE_REPLY
         account_id, lead_id = msg.account_id, msg.lead_id
     for text_id in ids:
         send_stored(rt, text_id)
@@ -68,16 +72,14 @@ def handle_inbound(rt: Runtime, message_id: int) -> str | None:
 
 
 def _decide(session: Session, msg: Message, now: datetime) -> list[int]:
-    account = session.get(Account, msg.account_id)
-    contact = session.get(Contact, msg.contact_id)
-    assert account is not None and contact is not None
-    keyword, _, answered = (msg.reason or REPLY).partition(":")
+    account = session.get_one(Account, msg.account_id)
+    contact = session.get_one(Contact, msg.contact_id)
+    keyword = msg.route or ROUTE_REPLY
     if keyword in KEYWORD_ANSWERS:
-        if answered:
+        if msg.reason == NO_ANSWER_OWED:
             return []  # Twilio's Advanced Opt-Out answered, or nothing changed
         return [_store_keyword_answer(session, account, contact, msg, keyword).id]
-    lead = session.get(Lead, msg.lead_id)
-    assert lead is not None
+    lead = session.get_one(Lead, msg.lead_id)
     alert = _follow_reply(session, account, contact, lead, msg, now)
     return [alert.id] if alert is not None else []
 
@@ -110,7 +112,7 @@ def _follow_reply(
         pass  # a person has the conversation: they only need to see the reply
     elif account.ai_mode == "auto" and trigger:
         open_hand_off(session, lead, trigger, now, silence_ai=True)
-        outbox.finish(session, AI_TURN_KIND, str(lead.id), state="cancelled", reason=trigger)
+        outbox.finish(session, Kind.AI_TURN, str(lead.id), state="cancelled", reason=trigger)
         body = hand_off_body(account, contact, lead, trigger, msg.body)
     elif account.ai_mode in ("auto", "assist"):
         schedule_ai_turn(session, account, lead)
@@ -121,12 +123,13 @@ def _follow_reply(
 
 def schedule_ai_turn(session: Session, account: Account, lead: Lead) -> None:
     """Debounce: the turn is due a quiet spell after the latest text, however many came."""
-    assert lead.last_inbound_at is not None
+    if lead.last_inbound_at is None:
+        return  # the lead has not texted: there is nothing for the AI to answer
     due = lead.last_inbound_at + timedelta(seconds=account.ai_quiet_spell_s)
-    row = outbox.find(session, AI_TURN_KIND, str(lead.id))
+    row = outbox.find(session, Kind.AI_TURN, str(lead.id))
     if row is None:
         outbox.schedule(
-            session, account_id=account.id, kind=AI_TURN_KIND, ref_id=str(lead.id), due_at=due
+            session, account_id=account.id, kind=Kind.AI_TURN, ref_id=str(lead.id), due_at=due
         )
     else:
         row.state, row.due_at, row.enqueued_at, row.reason = "pending", due, None, None

@@ -21,11 +21,10 @@ from loopstrat.conversations.alerts import still_waiting_body, store_alert
 from loopstrat.conversations.texts import send_stored, store_text
 from loopstrat.drafting.template import render_sms
 from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
 
 log = logging.getLogger(__name__)
-
-OUTBOX_KIND = "conversation_handoff"
 
 
 def hand_off_open(lead: Lead) -> bool:
@@ -47,12 +46,11 @@ def open_hand_off(
     lead.handoff_at, lead.handoff_reason = now, reason
     if silence_ai:
         lead.owner = "human"
-    account = session.get(Account, lead.account_id)
-    assert account is not None
+    account = session.get_one(Account, lead.account_id)
     outbox.schedule(
         session,
         account_id=lead.account_id,
-        kind=OUTBOX_KIND,
+        kind=Kind.HANDOFF_CHECK,
         ref_id=str(lead.id),
         due_at=now + timedelta(seconds=account.handoff_window_s),
     )
@@ -64,22 +62,21 @@ def check_hand_off(rt: Runtime, lead_id: int) -> list[int]:
     ref = str(lead_id)
     with rt.sessions() as session:
         lead = session.get(Lead, lead_id)
-        if lead is None or not hand_off_open(lead):
-            outbox.finish(session, OUTBOX_KIND, ref, reason="answered")
+        if lead is None or lead.handoff_at is None or not hand_off_open(lead):
+            outbox.finish(session, Kind.HANDOFF_CHECK, ref, reason="answered")
             session.commit()
             return []
-        account = session.get(Account, lead.account_id)
-        contact = session.get(Contact, lead.contact_id)
-        assert account is not None and contact is not None and lead.handoff_at is not None
+        account = session.get_one(Account, lead.account_id)
+        contact = session.get_one(Contact, lead.contact_id)
         now = utcnow()
         due = lead.handoff_at + timedelta(seconds=account.handoff_window_s)
         wait_until = due if now < due else _quiet_hours_until(account, contact, lead, now)
         if wait_until is not None:
-            outbox.postpone(session, OUTBOX_KIND, ref, wait_until)
+            outbox.postpone(session, Kind.HANDOFF_CHECK, ref, wait_until)
             session.commit()
             return []
         ids = _store_nudges(session, account, contact, lead)
-        outbox.finish(session, OUTBOX_KIND, ref)
+        outbox.finish(session, Kind.HANDOFF_CHECK, ref)
         session.commit()
     log.info("hand_off unanswered account_id=%s lead_id=%s", account.id, lead_id)
     for message_id in ids:
@@ -136,7 +133,8 @@ def holding_body(account: Account) -> str:
 
 def _lead_has_been_answered_since_handoff(session: Session, lead: Lead) -> bool:
     """An AI or template text already went out after the hand-off (say, a fallback)."""
-    assert lead.handoff_at is not None
+    if lead.handoff_at is None:
+        return False
     return (
         session.scalar(
             select(Message.id)

@@ -19,21 +19,19 @@ from loopstrat.compliance.consent import pending_texts_to, record_opt_in, record
 from loopstrat.conversations.alert_phone import from_alert_phone, record_alerts_keyword, route
 from loopstrat.conversations.keywords import HELP, OPT_IN, OPT_OUT, keyword_of
 from loopstrat.conversations.texts import CONTRACTOR_REPLY_KIND as CONTRACTOR_KIND
-from loopstrat.conversations.texts import OUTBOX_KIND as TEXT_KIND
-from loopstrat.crm.journal import note_change
+from loopstrat.journal import note_change
 from loopstrat.models import Account, ConsentEvent, Contact, Lead, Message
+from loopstrat.outbox import Kind
 from loopstrat.phones import InvalidPhone, normalise
 
-OUTBOX_KIND = "conversation_inbound"
 # The contractor's text from the alert phone has its own job (contractor_reply.py).
-CONTRACTOR_OUTBOX_KIND = "contractor_text"
 LEAD_TEXT_KIND = "inbound"
 # Work that dies with an opt-out. The held first reply's row cancels itself: its text is.
-CONVERSATION_KINDS = ("conversation_ai_turn", "conversation_handoff")
+CONVERSATION_KINDS = (Kind.AI_TURN, Kind.HANDOFF_CHECK)
 # Twilio Advanced Opt-Out names the keyword it answered in the OptOutType parameter.
 OPT_OUT_TYPES = {"STOP": OPT_OUT, "START": OPT_IN, "HELP": HELP}
-REPLY = "reply"
-ANSWERED = ":answered"  # nothing for us to send back: Twilio did, or nothing changed
+ROUTE_REPLY = "reply"  # a message's route: words for the conversation, not a keyword
+NO_ANSWER_OWED = "answered"  # a keyword's reason: Twilio answered it, or nothing changed
 
 
 @dataclass(frozen=True)
@@ -67,10 +65,11 @@ def record_inbound(session: Session, inbound: InboundText, now: datetime) -> Sto
         return Stored()
     if session.scalar(select(Message.id).where(Message.twilio_sid == inbound.sid)):
         return Stored(account.id, None, duplicate=True)
-    if from_alert_phone(account, inbound.from_):
-        msg, job = _contractor_text(session, account, inbound, now), CONTRACTOR_OUTBOX_KIND
+    if account.alert_phone and from_alert_phone(account, inbound.from_):
+        msg = _contractor_text(session, account, account.alert_phone, inbound, now)
+        job = Kind.CONTRACTOR_TEXT
     else:
-        msg, job = _lead_text(session, account, inbound, now), OUTBOX_KIND
+        msg, job = _lead_text(session, account, inbound, now), Kind.CONVERSATION_INBOUND
     session.add(msg)
     session.flush()
     for entity, entity_id in (
@@ -92,31 +91,34 @@ def _lead_text(session: Session, account: Account, inbound: InboundText, now: da
         lead = _new_lead(session, account, contact, inbound.body, now)
     msg = _inbound_message(account, inbound, now, from_=contact.phone, kind=LEAD_TEXT_KIND)
     msg.contact_id, msg.lead_id, msg.drafted_by = contact.id, lead.id if lead else None, "lead"
-    if keyword is None:
-        assert lead is not None
-        msg.reason = _apply_reply(session, contact, lead, inbound, now)
-    else:
-        msg.reason = _apply_keyword(session, account, contact, keyword, inbound, now)
+    if keyword is None and lead is not None:
+        _apply_reply(session, contact, lead, inbound, now)
+        msg.route = ROUTE_REPLY
+    elif keyword is not None:
+        msg.route = keyword
+        if _apply_keyword(session, account, contact, keyword, inbound, now):
+            msg.reason = NO_ANSWER_OWED
     return msg
 
 
 def _contractor_text(
-    session: Session, account: Account, inbound: InboundText, now: datetime
+    session: Session, account: Account, alert_phone: str, inbound: InboundText, now: datetime
 ) -> Message:
     """The contractor's own words from the alert phone: never a lead, a contact, or a lead's
     reply (no alert, no AI turn); the job sends them on to the lead the route names."""
-    assert account.alert_phone is not None
     was_out = account.alerts_opted_out_at is not None
     keyword = _keyword_of(inbound, opted_out=was_out)
-    msg = _inbound_message(account, inbound, now, from_=account.alert_phone, kind=CONTRACTOR_KIND)
+    msg = _inbound_message(account, inbound, now, from_=alert_phone, kind=CONTRACTOR_KIND)
     msg.drafted_by = "person"
     if keyword is None:
         to = route(session, account, inbound.body)
-        msg.lead_id, msg.reason = to.lead_id, to.problem or REPLY
+        msg.lead_id, msg.route = to.lead_id, to.problem or ROUTE_REPLY
     else:
         evidence = f"sms {inbound.sid}: {inbound.body}"
         record_alerts_keyword(session, account, keyword, evidence, now)
-        msg.reason = keyword + _answered(account, keyword, inbound, was_out)
+        msg.route = keyword
+        if _answered(account, keyword, inbound, was_out):
+            msg.reason = NO_ANSWER_OWED
     return msg
 
 
@@ -142,11 +144,11 @@ def _keyword_of(inbound: InboundText, *, opted_out: bool) -> str | None:
     )
 
 
-def _answered(account: Account, keyword: str, inbound: InboundText, was_out: bool) -> str:
-    """ANSWERED when nothing is ours to send back: Twilio's Advanced Opt-Out answered the
-    keyword itself, or a STOP came from someone already opted out."""
+def _answered(account: Account, keyword: str, inbound: InboundText, was_out: bool) -> bool:
+    """Nothing is ours to send back: Twilio's Advanced Opt-Out answered the keyword itself,
+    or a STOP came from someone already opted out."""
     twilio_answered = bool(inbound.opt_out_type) and account.advanced_opt_out
-    return ANSWERED if twilio_answered or (keyword == OPT_OUT and was_out) else ""
+    return twilio_answered or (keyword == OPT_OUT and was_out)
 
 
 def _apply_keyword(
@@ -156,8 +158,8 @@ def _apply_keyword(
     keyword: str,
     inbound: InboundText,
     now: datetime,
-) -> str:
-    """Make the consent change now; return what the job must answer (the message's reason)."""
+) -> bool:
+    """Make the consent change now; True when no answer is owed (see _answered)."""
     was_out = contact.opted_out_at is not None
     evidence = f"sms {inbound.sid}: {inbound.body}"
     if keyword == OPT_OUT:
@@ -165,25 +167,26 @@ def _apply_keyword(
         record_opt_out(session, contact, source="sms", evidence=evidence, now=now)
     elif keyword == OPT_IN and was_out:
         record_opt_in(session, contact, source="sms", evidence=evidence, now=now)
-    return keyword + _answered(account, keyword, inbound, was_out)
+    return _answered(account, keyword, inbound, was_out)
 
 
 def _apply_reply(
     session: Session, contact: Contact, lead: Lead, inbound: InboundText, now: datetime
-) -> str:
+) -> None:
     lead.last_inbound_at = now
     if lead.status in ("new", "responded"):
         lead.status = "replied"
     if contact.consent_at is None and contact.opted_out_at is None:
         _consent_by_texting_first(session, contact, f"sms {inbound.sid}: {inbound.body}", now)
-    return REPLY
 
 
 def _cancel_pending_work(session: Session, contact: Contact) -> None:
     """Close the outbox rows of everything the opt-out stops, each with its reason."""
     pending = session.scalars(select(Message.id).where(*pending_texts_to(contact))).all()
     for message_id in pending:
-        outbox.finish(session, TEXT_KIND, str(message_id), state="cancelled", reason="opted_out")
+        outbox.finish(
+            session, Kind.CONVERSATION_TEXT, str(message_id), state="cancelled", reason="opted_out"
+        )
     lead_ids = session.scalars(
         select(Lead.id).where(Lead.account_id == contact.account_id, Lead.contact_id == contact.id)
     ).all()

@@ -11,12 +11,10 @@ from sqlalchemy.orm import Session
 
 from loopstrat import outbox
 from loopstrat.clock import utcnow
-from loopstrat.conversations.handle import AI_TURN_KIND
-from loopstrat.conversations.handoff import OUTBOX_KIND as HANDOFF_KIND
-from loopstrat.conversations.texts import OUTBOX_KIND as TEXT_KIND
 from loopstrat.conversations.texts import cancel_drafts, is_first_text_to, send_stored, store_text
 from loopstrat.drafting.checks import with_first_message_duties
 from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
 from loopstrat.sms.outbound import Outcome
 
@@ -48,7 +46,7 @@ def reply_as_person(
             lead_id=lead.id,
         )
         lead.owner, lead.last_human_reply_at = "human", utcnow()
-        outbox.finish(session, AI_TURN_KIND, str(lead.id), "cancelled", "human_took_over")
+        outbox.finish(session, Kind.AI_TURN, str(lead.id), "cancelled", "human_took_over")
         cancel_drafts(session, account.id, lead.id, reason="human_took_over")
         session.commit()
         message_id = msg.id
@@ -92,7 +90,7 @@ def send_draft(
             outbox.schedule(
                 session,
                 account_id=account_id,
-                kind=TEXT_KIND,
+                kind=Kind.CONVERSATION_TEXT,
                 ref_id=str(draft.id),
                 run_now=True,
             )
@@ -107,7 +105,7 @@ def hand_back(rt: Runtime, *, account_id: int, lead_id: int) -> None:
         _account, _contact, lead = _scoped(session, account_id, lead_id)
         lead.owner = "ai"
         lead.handoff_at, lead.handoff_reason, lead.ai_turns = None, None, 0
-        outbox.finish(session, HANDOFF_KIND, str(lead.id), "cancelled", "handed_back")
+        outbox.finish(session, Kind.HANDOFF_CHECK, str(lead.id), "cancelled", "handed_back")
         session.commit()
 
 
@@ -115,7 +113,6 @@ def _scoped(session: Session, account_id: int, lead_id: int) -> tuple[Account, C
     lead = session.scalar(select(Lead).where(Lead.id == lead_id, Lead.account_id == account_id))
     if lead is None:
         raise TakeoverError(f"account {account_id} has no lead {lead_id}")
-    account = session.get(Account, account_id)
-    contact = session.get(Contact, lead.contact_id)
-    assert account is not None and contact is not None
+    account = session.get_one(Account, account_id)
+    contact = session.get_one(Contact, lead.contact_id)
     return account, contact, lead

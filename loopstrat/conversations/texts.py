@@ -22,23 +22,21 @@ from loopstrat.compliance.consent import (
     OPT_OUT_CONFIRM_KIND,
     alert_phone_recipient,
     recipient_of,
-    record_alerts_opt_out,
-    record_opt_out,
 )
 from loopstrat.compliance.frequency import capped_sends
 from loopstrat.compliance.gates import CAPPED_PURPOSES
-from loopstrat.crm.journal import note_change
 from loopstrat.drafting.checks import with_first_message_duties
+from loopstrat.journal import note_change
 from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.outbox import Kind
 from loopstrat.phones import is_nanp
 from loopstrat.runtime import Runtime
-from loopstrat.sms.gateway import ERROR_UNSUBSCRIBED
 from loopstrat.sms.outbound import SETTLED, Composed, OutboundText, Outcome, send_once
+from loopstrat.sms.settle import settle_send
 from loopstrat.sms.status import status_callback_url
 
 log = logging.getLogger(__name__)
 
-OUTBOX_KIND = "conversation_text"
 ALERT_KIND = "alert"
 # To the alert phone: what became of the text the contractor sent from it.
 ANSWER_KIND = "alert_answer"
@@ -100,7 +98,7 @@ def store_text(
         outbox.schedule(
             session,
             account_id=account.id,
-            kind=OUTBOX_KIND,
+            kind=Kind.CONVERSATION_TEXT,
             ref_id=str(msg.id),
             run_now=sent_by_caller,
         )
@@ -142,7 +140,11 @@ def send_stored(rt: Runtime, message_id: int) -> Outcome | None:
         if msg is None or msg.direction != "out" or msg.idempotency_key is None:
             log.warning("send_stored message_id=%s missing", message_id)
             outbox.finish(
-                session, OUTBOX_KIND, str(message_id), state="cancelled", reason="missing"
+                session,
+                Kind.CONVERSATION_TEXT,
+                str(message_id),
+                state="cancelled",
+                reason="missing",
             )
             session.commit()
             return None
@@ -178,8 +180,7 @@ def send_stored(rt: Runtime, message_id: int) -> Outcome | None:
 def decide_text(session: Session, text: OutboundText, now: datetime) -> Decision:
     """The gate for each text: to the alert phone (no contact) as an alert or a keyword's
     answer; to the lead as a reply or a keyword's answer (quiet hours, opt-out)."""
-    account = session.get(Account, text.account_id)
-    assert account is not None
+    account = session.get_one(Account, text.account_id)
     if text.contact_id is None:
         answering = text.kind == ANSWER_KIND
         recipient = alert_phone_recipient(account, text.to, answering=answering)
@@ -219,36 +220,8 @@ def purpose_of(text: OutboundText) -> str:
 
 
 def _settle_outbox(rt: Runtime, account_id: int, message_id: int, outcome: Outcome) -> None:
-    ref = str(message_id)
     with rt.sessions() as session:
-        if outcome.result == "deferred":
-            assert outcome.until is not None
-            outbox.postpone(session, OUTBOX_KIND, ref, outcome.until)
-        elif outcome.result == "retry":
-            reason, settling = outcome.reason or "", outcome.unsettled
-            outbox.retry_later(session, OUTBOX_KIND, ref, reason, settling=settling)
-        elif outcome.result != "in_flight":
-            outbox.finish(session, OUTBOX_KIND, ref, reason=outcome.reason or "")
-        if outcome.error_code == ERROR_UNSUBSCRIBED:
-            _carrier_opt_out(session, message_id)
+        settle_send(session, Kind.CONVERSATION_TEXT, str(message_id), outcome)
         if outcome.message_id is not None:
             note_change(session, account_id, "message", outcome.message_id)
         session.commit()
-
-
-def _carrier_opt_out(session: Session, message_id: int) -> None:
-    """Twilio 21610: the recipient is opted out at the carrier; so are they with us."""
-    msg = session.get(Message, message_id)
-    if msg is None:
-        return
-    if msg.contact_id is None:
-        account = session.get(Account, msg.account_id)
-        if account and account.alert_phone == msg.to_phone and not account.alerts_opted_out_at:
-            evidence = "Twilio 21610"
-            record_alerts_opt_out(
-                session, account, source="carrier", evidence=evidence, now=utcnow()
-            )
-        return
-    contact = session.get(Contact, msg.contact_id)
-    if contact is not None and contact.opted_out_at is None:
-        record_opt_out(session, contact, source="carrier", evidence="Twilio 21610", now=utcnow())

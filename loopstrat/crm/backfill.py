@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable
 
 from loopstrat.clock import utcnow
-from loopstrat.crm.journal import note_all, waiting
 from loopstrat.crm.sync import SyncResult, sync_account
+from loopstrat.journal import note_all, waiting
 from loopstrat.runtime import Runtime
 
 BUSY_WAIT_S = 1.0

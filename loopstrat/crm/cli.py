@@ -16,8 +16,8 @@ from loopstrat.commands import command_runtime
 from loopstrat.crm import connection, health, schema
 from loopstrat.crm.airtable import AirtableClient, AirtableError, make_api
 from loopstrat.crm.backfill import run_backfill, start_backfill
-from loopstrat.crm.journal import wake_sync
 from loopstrat.crm.pacing import PAUSE_AFTER_429_S, BaseLimiter
+from loopstrat.journal import wake_sync
 from loopstrat.models import Account
 
 account_option = click.option("--account", "account_id", type=int, required=True)

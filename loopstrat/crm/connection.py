@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 from loopstrat import outbox
 from loopstrat.config import Settings
 from loopstrat.models import Account, CrmChange
+from loopstrat.outbox import Kind
 
 TABLE_KINDS = ("contacts", "leads", "messages")
 DEFAULT_TABLES = {"contacts": "Contacts", "leads": "Leads", "messages": "Messages"}
 BASE_ID_RE = re.compile(r"^app[A-Za-z0-9]{14}$")
-SYNC_KIND = "crm_sync"
 
 
 class AirtableSettingsError(ValueError):
@@ -72,9 +72,9 @@ def rotate_tokens(
         select(Account).where(Account.airtable_token_encrypted.is_not(None)).order_by(Account.id)
     )
     for account in accounts:
-        assert account.airtable_token_encrypted is not None
+        stored = account.airtable_token_encrypted or ""  # never empty: the query asked for it
         try:
-            fresh = fernet.rotate(account.airtable_token_encrypted.encode()).decode()
+            fresh = fernet.rotate(stored.encode()).decode()
         except InvalidToken:
             unreadable.append(account.id)
             continue
@@ -88,23 +88,19 @@ def masked(token: str) -> str:
     return f"{token[:3]}…{token[-4:]}" if len(token) > 12 else "…"
 
 
-def is_connected(account: Account) -> bool:
-    return bool(account.airtable_token_encrypted and account.airtable_base_id)
-
-
 def table_names(account: Account) -> dict[str, str]:
     return {**DEFAULT_TABLES, **(account.airtable_tables or {})}
 
 
 def connection_of(settings: Settings, account: Account) -> AirtableConnection | None:
-    if not is_connected(account):
+    token, base_id = account.airtable_token_encrypted, account.airtable_base_id
+    if not (token and base_id):  # journal.is_connected, spelled out for the types
         return None
-    assert account.airtable_token_encrypted and account.airtable_base_id
     return AirtableConnection(
         account_id=account.id,
-        base_id=account.airtable_base_id,
+        base_id=base_id,
         tables=table_names(account),
-        token=decrypt_token(settings, account.airtable_token_encrypted),
+        token=decrypt_token(settings, token),
     )
 
 
@@ -134,5 +130,5 @@ def forget(session: Session, account: Account) -> int:
     account.airtable_base_id = None
     account.airtable_tables = None
     dropped = session.execute(delete(CrmChange).where(CrmChange.account_id == account.id))
-    outbox.finish(session, SYNC_KIND, str(account.id), state="cancelled", reason="disconnected")
+    outbox.finish(session, Kind.CRM_SYNC, str(account.id), state="cancelled", reason="disconnected")
     return int(dropped.rowcount)  # type: ignore[attr-defined]

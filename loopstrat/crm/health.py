@@ -12,10 +12,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from loopstrat.conversations.alerts import store_alert
-from loopstrat.crm.journal import waiting
-from loopstrat.models import Account, CrmSyncState
-from loopstrat.runtime import Runtime
+from loopstrat.journal import waiting
+from loopstrat.models import CrmSyncState
 
 log = logging.getLogger(__name__)
 
@@ -68,32 +66,3 @@ def record_failure(session: Session, account_id: int, error: str, now: datetime)
         state.failure_alerted_at = now
         return state.failing_since
     return None
-
-
-def alert_key(account_id: int, failing_since: datetime) -> str:
-    """One key per streak: a re-run job never texts the contractor twice about it."""
-    return f"crm-failing-{account_id}-{int(failing_since.timestamp())}"
-
-
-def alert_failing(rt: Runtime, account_id: int, failing_since: datetime, error: str) -> None:
-    """Store the alert as a conversation text: the dispatcher sends it (on the texts queue, not
-    from this crm job) through the account's do-not-disturb window, with the retries and
-    reconciling every text gets."""
-    with rt.sessions() as session:
-        account = session.get(Account, account_id)
-        if account is None:
-            return
-        # The contractor's own phone: name the problem, never the token.
-        body = (
-            "Loopstrat: your Airtable sync has failed for over an hour "
-            f"({error[:80]}). Texts to leads are not affected; records wait until it is fixed."
-        )
-        key = alert_key(account_id, failing_since)
-        alert = store_alert(
-            session, key=key, account=account, lead=None, body=body, sent_by_caller=False
-        )
-        if alert is None:
-            log.info("crm alert skipped account_id=%s reason=no_alert_phone", account_id)
-            return
-        session.commit()
-    log.warning("crm sync failing alert stored account_id=%s", account_id)

@@ -104,7 +104,8 @@ def _create(client: AirtableClient, gap: Gap) -> Any:
     if gap.field is None:
         body = {"name": gap.table, "fields": [f.model() for f in FIELDS[gap.kind]]}
         return client.call(lambda: client.api.request("POST", _tables_url(client), json=body))
-    assert gap.table_id is not None
+    if gap.table_id is None:
+        raise ValueError(f"a missing field of table {gap.table!r} needs the table's id")
     url = _tables_url(client, gap.table_id, "fields")
     spec = gap.field.model()
     return client.call(lambda: client.api.request("POST", url, json=spec))

@@ -24,8 +24,7 @@ from loopstrat import outbox
 from loopstrat.clock import utcnow
 from loopstrat.crm import health
 from loopstrat.crm.airtable import AirtableClient, AirtableError, SlotWait, make_api
-from loopstrat.crm.connection import SYNC_KIND, AirtableSettingsError, connection_of
-from loopstrat.crm.journal import waiting, wake_sync
+from loopstrat.crm.connection import AirtableSettingsError, connection_of
 from loopstrat.crm.pacing import PAUSE_AFTER_429_S, BaseLimiter
 from loopstrat.crm.records import (
     KEY_FIELD,
@@ -35,7 +34,9 @@ from loopstrat.crm.records import (
     lead_fields,
     message_fields,
 )
+from loopstrat.journal import waiting, wake_sync
 from loopstrat.models import Account, Contact, CrmChange, Lead, Message
+from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,9 @@ class SyncResult:
     synced: int = 0
     until: datetime | None = None
     error: str | None = None
+    # Set once per long failing streak: its start, for the one alert to the contractor (the
+    # job stores it: texts belong to conversations, which the sync must not import).
+    alert_since: datetime | None = None
 
 
 def sync_account(
@@ -71,7 +75,7 @@ def sync_account(
         except AirtableSettingsError as exc:
             return _settle(rt, account_id, SyncResult("failed", error=str(exc)))
         if conn is None:
-            outbox.finish(session, SYNC_KIND, str(account_id), state="cancelled", reason="off")
+            outbox.finish(session, Kind.CRM_SYNC, str(account_id), state="cancelled", reason="off")
             session.commit()
             return SyncResult("off")
     lock_key, owner = f"crm:sync:{account_id}", uuid.uuid4().hex
@@ -211,24 +215,24 @@ def _delete_rows(client: AirtableClient, table: Any, keys: list[str]) -> None:
 
 
 def _settle(rt: Runtime, account_id: int, result: SyncResult) -> SyncResult:
-    """Write the outcome to the outbox row and the health state; alert once per long streak."""
+    """Write the outcome to the outbox row and the health state; name a long streak's start
+    once, for its alert."""
     now, ref = utcnow(), str(account_id)
-    streak_start = None
     with rt.sessions() as session:
         if result.state == "done":
-            outbox.finish(session, SYNC_KIND, ref)
+            outbox.finish(session, Kind.CRM_SYNC, ref)
             health.record_success(session, account_id, now)
         elif result.state == "more":
-            outbox.postpone(session, SYNC_KIND, ref, now)
+            outbox.postpone(session, Kind.CRM_SYNC, ref, now)
             health.record_success(session, account_id, now)
         elif result.state == "waiting":
-            assert result.until is not None
-            outbox.postpone(session, SYNC_KIND, ref, result.until)
+            # A waiting result names when to go again; else, at once (the pacer decides).
+            outbox.postpone(session, Kind.CRM_SYNC, ref, result.until or now)
         elif result.state == "failed":
             until = result.until or _backoff(session, account_id, now)
-            outbox.postpone(session, SYNC_KIND, ref, until)
+            outbox.postpone(session, Kind.CRM_SYNC, ref, until)
             streak_start = health.record_failure(session, account_id, result.error or "", now)
-            result = SyncResult("failed", result.synced, until, result.error)
+            result = SyncResult("failed", result.synced, until, result.error, streak_start)
         session.commit()
         if result.state == "done" and waiting(session, account_id):
             wake_sync(session, account_id)  # journaled after our last look: go again
@@ -240,13 +244,11 @@ def _settle(rt: Runtime, account_id: int, result: SyncResult) -> SyncResult:
         result.synced,
         result.error,
     )
-    if streak_start is not None:
-        health.alert_failing(rt, account_id, streak_start, result.error or "")
     return result
 
 
 def _backoff(session: Session, account_id: int, now: datetime) -> datetime:
-    row = outbox.find(session, SYNC_KIND, str(account_id))
+    row = outbox.find(session, Kind.CRM_SYNC, str(account_id))
     attempts = row.attempts if row else 0
     if row is not None:
         row.attempts = attempts + 1

@@ -16,12 +16,11 @@ from sqlalchemy.orm import Session
 from loopstrat import outbox
 from loopstrat.clock import utcnow
 from loopstrat.models import Lead, Outbox
+from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
 
 FLOOD_HOLD = "flood"  # leads.hold_reason of a lead held at the door
 UNREVIEWED = "flood_unreviewed"  # held too long to text now without a person's say-so
-RELEASE_KIND = "release_held_leads"  # outbox kind; one row per account, ref = account id
-RESPOND_KIND = "respond_to_lead"
 # The flood has passed when the account has gone this long without a held post.
 FLOOD_QUIET = timedelta(minutes=5)
 # A first reply an hour late is still welcome; past that a flood lead is more likely junk
@@ -44,7 +43,7 @@ def release_held_leads(rt: Runtime, account_id: int) -> Release:
         # lead either committed first (and is seen below) or waits, then re-opens the row.
         session.execute(
             update(Outbox)
-            .where(Outbox.kind == RELEASE_KIND, Outbox.ref_id == ref)
+            .where(Outbox.kind == Kind.RELEASE_HELD_LEADS, Outbox.ref_id == ref)
             .values(attempts=Outbox.attempts)
         )
         now = utcnow()
@@ -53,11 +52,11 @@ def release_held_leads(rt: Runtime, account_id: int) -> Release:
             select(func.max(Lead.received_at)).where(_held(account_id, (FLOOD_HOLD,)))
         )
         if newest is not None and newest + FLOOD_QUIET > now:
-            outbox.postpone(session, RELEASE_KIND, ref, newest + FLOOD_QUIET)
+            outbox.postpone(session, Kind.RELEASE_HELD_LEADS, ref, newest + FLOOD_QUIET)
             session.commit()
             return Release("flooding", 0, unreviewed)
         released = release(session, account_id) if newest is not None else []
-        outbox.finish(session, RELEASE_KIND, ref)
+        outbox.finish(session, Kind.RELEASE_HELD_LEADS, ref)
         session.commit()
     return Release("released" if released else "no_holds", len(released), unreviewed)
 
@@ -75,7 +74,9 @@ def release(
     for lead in session.scalars(query.order_by(Lead.id)):
         # hold_reason stays: the lead's record says its reply was held, and why.
         lead.response_state, lead.held_until = "pending", None
-        outbox.schedule(session, account_id=account_id, kind=RESPOND_KIND, ref_id=str(lead.id))
+        outbox.schedule(
+            session, account_id=account_id, kind=Kind.RESPOND_TO_LEAD, ref_id=str(lead.id)
+        )
         released.append(lead.id)
     return released
 

@@ -17,15 +17,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from loopstrat import outbox
-from loopstrat.crm.journal import note_change
 from loopstrat.db import UTCDateTime
-from loopstrat.leads.flood import FLOOD_HOLD, FLOOD_QUIET, RELEASE_KIND
+from loopstrat.journal import note_change
+from loopstrat.leads.flood import FLOOD_HOLD, FLOOD_QUIET
 from loopstrat.leads.form import LeadForm
 from loopstrat.leads.intake_accounts import IntakeAccount
 from loopstrat.models import ConsentEvent, Contact, Lead, Outbox
+from loopstrat.outbox import Kind
 
 REPOST_WINDOW = timedelta(minutes=10)
-OUTBOX_KIND = "respond_to_lead"
 CONSENT_SOURCES = ("api", "csv")  # anything else posted a web form
 
 _CONTACT_ID = select(Contact.id).where(
@@ -117,13 +117,13 @@ def record_lead(
             row.update(response_state="held", hold_reason=FLOOD_HOLD)
         lead_id = conn.execute(_INSERT_LEAD, row).scalar_one()
         if hold:
-            release = {"account_id": account.id, "kind": RELEASE_KIND,
+            release = {"account_id": account.id, "kind": Kind.RELEASE_HELD_LEADS,
                        "ref_id": str(account.id), "due_at": now + FLOOD_QUIET}  # fmt: skip
             conn.execute(_OPEN_RELEASE[conn.dialect.name], release)
         else:
             conn.execute(
                 _INSERT_OUTBOX,
-                {"account_id": account.id, "kind": OUTBOX_KIND, "ref_id": str(lead_id),
+                {"account_id": account.id, "kind": Kind.RESPOND_TO_LEAD, "ref_id": str(lead_id),
                  "due_at": now},
             )  # fmt: skip
     if created and not account.crm_connected:
@@ -210,8 +210,7 @@ def _fold_repost(
     """A second post within the window adds to the open lead; rare, so the ORM is fine here.
     A flood post adds its words but never re-opens the reply: that waits for a release."""
     lead_id, inquiry, response_state = open_lead
-    lead = session.get(Lead, lead_id)
-    assert lead is not None
+    lead = session.get_one(Lead, lead_id)
     if form.message and form.message not in inquiry:
         lead.inquiry = f"{inquiry}\n{form.message}".strip() if inquiry else form.message
     lead.service = form.service or lead.service
@@ -225,7 +224,7 @@ def _fold_repost(
         outbox.schedule(
             session,
             account_id=account.id,
-            kind=OUTBOX_KIND,
+            kind=Kind.RESPOND_TO_LEAD,
             ref_id=str(lead_id),
         )
     return lead_id

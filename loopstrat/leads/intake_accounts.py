@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from loopstrat.crm.connection import is_connected
+from loopstrat.journal import is_connected
 from loopstrat.models import Account
 
 TTL_S = 10.0

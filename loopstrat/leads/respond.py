@@ -11,20 +11,19 @@ from sqlalchemy.orm import Session
 from loopstrat import outbox
 from loopstrat.clock import utcnow
 from loopstrat.compliance import REPLY, Block, Decision, may_text
-from loopstrat.compliance.consent import recipient_of, record_opt_out
+from loopstrat.compliance.consent import recipient_of
 from loopstrat.compliance.holds import describe_hold
-from loopstrat.crm.journal import note_change
 from loopstrat.drafting.drafter import draft_first_reply
 from loopstrat.drafting.profile import BusinessProfile, Inquiry
+from loopstrat.journal import note_change
 from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
-from loopstrat.sms.gateway import ERROR_UNSUBSCRIBED
 from loopstrat.sms.outbound import Composed, OutboundText, Outcome, send_once
+from loopstrat.sms.settle import settle_send
 from loopstrat.sms.status import status_callback_url
 
 log = logging.getLogger(__name__)
-
-OUTBOX_KIND = "respond_to_lead"
 
 
 def first_reply_key(lead_id: int) -> str:
@@ -36,12 +35,13 @@ def respond_to_lead(rt: Runtime, lead_id: int) -> Outcome | None:
         lead = session.get(Lead, lead_id)
         if lead is None:
             log.warning("respond_to_lead lead_id=%s missing", lead_id)
-            outbox.finish(session, OUTBOX_KIND, str(lead_id), state="cancelled", reason="missing")
+            outbox.finish(
+                session, Kind.RESPOND_TO_LEAD, str(lead_id), state="cancelled", reason="missing"
+            )
             session.commit()
             return None
-        account = session.get(Account, lead.account_id)
-        contact = session.get(Contact, lead.contact_id)
-        assert account is not None and contact is not None
+        account = session.get_one(Account, lead.account_id)
+        contact = session.get_one(Contact, lead.contact_id)
         profile = BusinessProfile.of(account)
         inquiry = _inquiry_of(lead, contact)
         zones = recipient_of(contact, account, lead.zip).zones
@@ -81,11 +81,9 @@ def respond_to_lead(rt: Runtime, lead_id: int) -> Outcome | None:
 
 def first_reply_decision(session: Session, lead_id: int, now: datetime) -> Decision:
     """May the first reply go now? Asked before drafting and again right before the send."""
-    lead = session.get(Lead, lead_id)
-    assert lead is not None
-    account = session.get(Account, lead.account_id)
-    contact = session.get(Contact, lead.contact_id)
-    assert account is not None and contact is not None
+    lead = session.get_one(Lead, lead_id)
+    account = session.get_one(Account, lead.account_id)
+    contact = session.get_one(Contact, lead.contact_id)
     if lead.owner == "human" or lead.last_inbound_at is not None:
         # The lead texted, or a person answered, while this reply was held for the morning:
         # the conversation answers them now, and a canned first text would be a second text
@@ -108,41 +106,31 @@ def _inquiry_of(lead: Lead, contact: Contact) -> Inquiry:
 
 
 def record_outcome(rt: Runtime, lead_id: int, outcome: Outcome) -> None:
-    """Write what the send did onto the lead and its outbox row."""
-    ref = str(lead_id)
+    """Settle the outbox row and write what the send did onto the lead."""
     with rt.sessions() as session:
         lead = session.get(Lead, lead_id)
-        assert lead is not None
-        if outcome.result in ("sent", "already"):
-            msg = session.get(Message, outcome.message_id)
-            lead.response_state = "responded"
-            if lead.first_response_at is None and msg is not None:
-                lead.first_response_at = msg.sent_at
-            if lead.status == "new":
-                lead.status = "responded"
-            outbox.finish(session, OUTBOX_KIND, ref)
-        elif outcome.result == "blocked":
-            lead.response_state = "suppressed"
-            outbox.finish(session, OUTBOX_KIND, ref, reason=outcome.reason or "")
-        elif outcome.result == "deferred":
-            assert outcome.until is not None
-            lead.response_state = "held"
-            lead.held_until, lead.hold_reason = outcome.until, outcome.reason
-            outbox.postpone(session, OUTBOX_KIND, ref, outcome.until)
-        elif outcome.result == "rejected":
-            lead.response_state = "failed"
-            outbox.finish(session, OUTBOX_KIND, ref, state="failed", reason=outcome.reason or "")
-            if outcome.error_code == ERROR_UNSUBSCRIBED:
-                contact = session.get(Contact, lead.contact_id)
-                assert contact is not None
-                record_opt_out(
-                    session, contact, source="carrier", evidence="Twilio 21610", now=utcnow()
-                )
-        elif outcome.result == "retry":
-            reason, settling = outcome.reason or "", outcome.unsettled
-            if not outbox.retry_later(session, OUTBOX_KIND, ref, reason, settling=settling):
-                lead.response_state = "failed"
+        if lead is None:
+            return  # deleted meanwhile (loopstrat contact delete): nothing left to record
+        goes_on = settle_send(session, Kind.RESPOND_TO_LEAD, str(lead_id), outcome)
+        _record_on_lead(session, lead, outcome, goes_on)
         note_change(session, lead.account_id, "lead", lead.id)
         if outcome.message_id is not None:
             note_change(session, lead.account_id, "message", outcome.message_id)
         session.commit()
+
+
+def _record_on_lead(session: Session, lead: Lead, outcome: Outcome, goes_on: bool) -> None:
+    if outcome.result in ("sent", "already"):
+        msg = session.get(Message, outcome.message_id) if outcome.message_id else None
+        lead.response_state = "responded"
+        if lead.first_response_at is None and msg is not None:
+            lead.first_response_at = msg.sent_at
+        if lead.status == "new":
+            lead.status = "responded"
+    elif outcome.result == "blocked":
+        lead.response_state = "suppressed"
+    elif outcome.result == "deferred":
+        lead.response_state = "held"
+        lead.held_until, lead.hold_reason = outcome.until, outcome.reason
+    elif outcome.result == "rejected" or not goes_on:
+        lead.response_state = "failed"

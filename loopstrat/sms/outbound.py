@@ -90,7 +90,12 @@ def send_once(
         now = utcnow()
         decision = decide(session, now)
         if isinstance(decision, Block | Defer):
-            return _record_decision(session, text, seen, decision)
+            recorded = _record_decision(session, text, seen, decision)
+            if recorded.message_id is None:
+                session.rollback()
+            else:
+                session.commit()
+            return recorded
         session.commit()
     composed = compose()
     with sessions() as session:
@@ -100,10 +105,17 @@ def send_once(
         now = utcnow()
         decision = decide(session, now)
         if isinstance(decision, Block | Defer):
-            return _record_decision(session, text, seen, decision)
+            recorded = _record_decision(session, text, seen, decision)
+            if recorded.message_id is None:
+                session.rollback()
+            else:
+                session.commit()
+            return recorded
         claimed = _claim(session, text, seen, composed, now)
         if claimed is None:
+            session.rollback()
             return Outcome("in_flight")
+        session.commit()  # the claim, and the contact's lock with it: now Twilio may be called
     return _call_gateway(
         sessions, gateway, status_callback, text, claimed, composed, decision.window_ends
     )
@@ -139,8 +151,9 @@ def _settle_earlier_attempt(
         return Outcome("already", seen.id)
     if seen.status in FINAL_OPEN:
         return Outcome("blocked", seen.id, reason=seen.reason)
-    assert seen.claimed_at is not None
-    if utcnow() - seen.claimed_at < CLAIM_LEASE:
+    # A claimed or unknown row is stamped when claimed; unstamped, look as far back as the row.
+    claimed_at = seen.claimed_at or seen.created_at
+    if utcnow() - claimed_at < CLAIM_LEASE:
         if seen.status == "claimed":
             return Outcome("in_flight", seen.id)
         # A call that timed out may still be creating the message at Twilio: asking its
@@ -151,7 +164,7 @@ def _settle_earlier_attempt(
             to=seen.to_phone,
             from_=seen.from_phone,
             body=seen.body,
-            since=seen.claimed_at,
+            since=claimed_at,
             exclude=_sids_taken(session, seen),
         )
     except SmsError as exc:
@@ -160,7 +173,7 @@ def _settle_earlier_attempt(
         log.info("reconcile message_id=%s result=not_sent", seen.id)
         return None
     log.info("reconcile message_id=%s result=found_sent", seen.id)
-    _mark_sent(seen, found, seen.claimed_at)
+    _mark_sent(seen, found, claimed_at)
     return Outcome("already", seen.id)
 
 
@@ -182,6 +195,7 @@ def _sids_taken(session: Session, seen: Message) -> frozenset[str]:
 def _record_decision(
     session: Session, text: OutboundText, seen: Message | None, decision: Block | Defer
 ) -> Outcome:
+    """The held or suppressed row, flushed; in_flight (nothing written) if another won."""
     values: dict[str, object]
     if isinstance(decision, Block):
         values = {"status": "suppressed", "reason": decision.reason, "scheduled_for": None}
@@ -217,16 +231,16 @@ def _claim(
 def _write_row(
     session: Session, text: OutboundText, seen: Message | None, values: dict[str, object]
 ) -> Message | None:
-    """Insert the key's row, or compare-and-set the row we saw; None if another worker won."""
+    """Insert the key's row, or compare-and-set the row we saw; None if another worker won.
+    Flushes only: the caller commits the row, or rolls back on None."""
     if seen is None:
         msg = _new_row(text)
         for name, value in values.items():
             setattr(msg, name, value)
         session.add(msg)
         try:
-            session.commit()
+            session.flush()
         except IntegrityError:
-            session.rollback()
             return None
         return msg
     # Of two workers that saw the same row, exactly one changes it.
@@ -239,7 +253,6 @@ def _write_row(
         )
         .values(**values)
     )
-    session.commit()
     if swapped.rowcount != 1:  # type: ignore[attr-defined]
         return None
     return session.get(Message, seen.id, populate_existing=True)
@@ -290,8 +303,7 @@ def _call_gateway(
     except SmsError as exc:
         return _record_failure(sessions, claimed.id, exc)
     with sessions() as session:
-        msg = session.get(Message, claimed.id)
-        assert msg is not None
+        msg = session.get_one(Message, claimed.id)
         _mark_sent(msg, sent, called_at)
         session.commit()
     return Outcome("sent", claimed.id)
@@ -309,8 +321,7 @@ def _release_claim(sessions: sessionmaker[Session], message_id: int) -> Outcome:
     """The claim outlasted the recipient's window (it stalled for a minute): nothing was sent;
     the retry decides again and holds the text for the next window."""
     with sessions() as session:
-        msg = session.get(Message, message_id)
-        assert msg is not None
+        msg = session.get_one(Message, message_id)
         msg.status, msg.reason = "deferred", WINDOW_CLOSED
         session.commit()
     log.warning("sms not sent message_id=%s reason=%s", message_id, WINDOW_CLOSED)
@@ -327,8 +338,7 @@ def _mark_sent(msg: Message, sent: SentMessage, called_at: datetime) -> None:
 
 def _record_failure(sessions: sessionmaker[Session], message_id: int, exc: SmsError) -> Outcome:
     with sessions() as session:
-        msg = session.get(Message, message_id)
-        assert msg is not None
+        msg = session.get_one(Message, message_id)
         msg.error_code = exc.code
         if exc.outcome == "rejected":
             msg.status, msg.reason = "failed", f"twilio_{exc.code}"

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from loopstrat.compliance.consent import record_opt_out
 from loopstrat.config import Settings
-from loopstrat.crm.journal import note_change
+from loopstrat.journal import note_change
 from loopstrat.models import Contact, Message
 from loopstrat.sms.gateway import ERROR_UNSUBSCRIBED
 

@@ -2,6 +2,7 @@
 
 note_change is called inside the transaction that makes the change, so a committed change is
 never forgotten; one row per record coalesces repeats. With no token it writes nothing at all.
+It sits below every feature that changes a record; the crm package reads it, never the reverse.
 """
 
 from __future__ import annotations
@@ -14,18 +15,24 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from loopstrat.clock import utcnow
-from loopstrat.crm.connection import SYNC_KIND, is_connected
 from loopstrat.db import Base
 from loopstrat.models import Account, Contact, CrmChange, Lead, Message, Outbox
+from loopstrat.outbox import Kind
 
 ENTITIES = ("contact", "lead", "message")
+
+
+def is_connected(account: Account) -> bool:
+    """The account's sync is on: a token and a base (crm/connection.py stores both)."""
+    return bool(account.airtable_token_encrypted and account.airtable_base_id)
 
 
 def note_change(
     session: Session, account_id: int, entity: str, entity_id: int, *, op: str = "upsert"
 ) -> bool:
     """Journal one record for the next sync; False (nothing written) when the sync is off."""
-    assert entity in ENTITIES and op in ("upsert", "delete")
+    if entity not in ENTITIES or op not in ("upsert", "delete"):
+        raise ValueError(f"cannot journal {op} of {entity!r}")
     account = session.get(Account, account_id)
     if account is None or not is_connected(account):
         return False
@@ -97,10 +104,10 @@ def wake_sync(session: Session, account_id: int) -> None:
     orders this transaction against a sync that is finishing: either the sync sees this change
     when it looks again after finishing, or this update re-opens the row it finished."""
     ref, now = str(account_id), utcnow()
-    values = {"account_id": account_id, "kind": SYNC_KIND, "ref_id": ref, "due_at": now}
+    values = {"account_id": account_id, "kind": Kind.CRM_SYNC, "ref_id": ref, "due_at": now}
     values |= {"state": "pending", "attempts": 0, "created_at": now}
     session.execute(_insert(session, Outbox).values(values).on_conflict_do_nothing())
-    mine = (Outbox.kind == SYNC_KIND, Outbox.ref_id == ref)
+    mine = (Outbox.kind == Kind.CRM_SYNC, Outbox.ref_id == ref)
     session.execute(update(Outbox).where(*mine, Outbox.state == "pending").values(state="pending"))
     session.execute(
         update(Outbox)
