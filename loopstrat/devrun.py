@@ -13,7 +13,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 from urllib.parse import urlparse
@@ -86,18 +88,17 @@ def run_dev(rt: Runtime, env_note: str | None = None) -> int:
     try:
         upgrade(rt.settings.database_url)
         account = demo_account(rt)
-        if env_note:
-            click.echo(env_note)
-        print_welcome(rt, account, redis_note)
-        return run_processes(rt)
+        welcome = partial(print_welcome, rt, account, redis_note, env_note)
+        return run_processes(rt, welcome)
     finally:
         if redis_proc is not None:
             redis_proc.terminate()
             redis_proc.wait(timeout=10)
 
 
-def run_processes(rt: Runtime) -> int:
-    """The Procfile under honcho until it ends; Ctrl-C reaches every process (they share our
+def run_processes(rt: Runtime, welcome: Callable[[], None]) -> int:
+    """The Procfile under honcho until it ends, with the welcome once the web process answers
+    (so its URLs work the moment they are shown); Ctrl-C reaches every process (they share our
     process group) and is a clean stop, not an error."""
     port = str(rt.settings.port)
     honcho = subprocess.Popen(  # noqa: S603
@@ -106,7 +107,10 @@ def run_processes(rt: Runtime) -> int:
     )
     while True:
         try:
-            code = honcho.wait()
+            if welcome_when_ready(honcho, rt.settings.port, welcome):
+                code = honcho.wait()
+            else:
+                code = honcho.returncode
             break
         except KeyboardInterrupt:
             continue  # honcho got the same Ctrl-C and is stopping its processes: wait for it
@@ -115,6 +119,21 @@ def run_processes(rt: Runtime) -> int:
         click.echo("stopped")
         return 0
     return code
+
+
+def welcome_when_ready(
+    honcho: subprocess.Popen[bytes], port: int, welcome: Callable[[], None]
+) -> bool:
+    """Wait for the web process to accept a connection, then welcome; False if honcho ended."""
+    while honcho.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        except OSError:
+            time.sleep(0.2)
+            continue
+        welcome()
+        return True
+    return False
 
 
 def port_is_free(port: int) -> bool:
@@ -181,10 +200,12 @@ def demo_account(rt: Runtime) -> Account:
         return account
 
 
-def print_welcome(rt: Runtime, account: Account, redis_note: str) -> None:
+def print_welcome(rt: Runtime, account: Account, redis_note: str, env_note: str | None) -> None:
     base = rt.settings.public_base_url.rstrip("/")
     intake = f"{base}/leads/{account.form_key}"
     click.echo("")
+    if env_note:
+        click.echo(env_note)
     click.echo(rt.settings.banner())
     click.echo(f"database:   {without_secrets(rt.settings.database_url)}")
     click.echo(f"redis:      {redis_note}")

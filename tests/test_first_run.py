@@ -171,7 +171,7 @@ def test_make_run_prints_urls_on_its_port_and_stops_cleanly_on_ctrl_c(settings, 
     seen: list[str] = []
     for line in proc.stdout:
         seen.append(line)
-        if "Listening at" in line or len(seen) > 400:
+        if "Ctrl-C stops everything" in line or len(seen) > 400:  # the welcome, once it answers
             break
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
     rest, _ = proc.communicate(timeout=60)
