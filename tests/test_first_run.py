@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from loopstrat.accounts import canonical_zone
 from loopstrat.compliance.holds import DAY_STARTS, describe_hold
 from loopstrat.compliance.quiet_hours import FEDERAL_WINDOW, STRICT_STATE_WINDOWS
-from loopstrat.config import ConfigError, Settings, load_settings
+from loopstrat.config import ConfigError, Settings, load_settings, without_secrets
 from loopstrat.devrun import example_posts, port_is_free
 from loopstrat.drafting.template import render_sms
 from loopstrat.logs import setup_logging
@@ -179,8 +179,9 @@ def test_make_run_prints_urls_on_its_port_and_stops_cleanly_on_ctrl_c(settings, 
     assert proc.returncode == 0, output
     assert f"intake URL: http://127.0.0.1:{port}/leads/" in output
     assert f"dashboard:  http://127.0.0.1:{port}/dashboard/" in output
-    assert f"redis:      {settings.redis_url}" in output and "already running there" in output
-    assert f"database:   {settings.database_url}" in output
+    assert f"redis:      {without_secrets(settings.redis_url)}" in output
+    assert "already running there" in output
+    assert f"database:   {without_secrets(settings.database_url)}" in output
     assert ":5000" not in output
     assert output.rstrip().endswith("stopped") and "Traceback" not in output
 
