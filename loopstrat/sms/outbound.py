@@ -90,12 +90,7 @@ def send_once(
         now = utcnow()
         decision = decide(session, now)
         if isinstance(decision, Block | Defer):
-            recorded = _record_decision(session, text, seen, decision)
-            if recorded.message_id is None:
-                session.rollback()
-            else:
-                session.commit()
-            return recorded
+            return _ended(session, _record_decision(session, text, seen, decision))
         session.commit()
     composed = compose()
     with sessions() as session:
@@ -105,12 +100,7 @@ def send_once(
         now = utcnow()
         decision = decide(session, now)
         if isinstance(decision, Block | Defer):
-            recorded = _record_decision(session, text, seen, decision)
-            if recorded.message_id is None:
-                session.rollback()
-            else:
-                session.commit()
-            return recorded
+            return _ended(session, _record_decision(session, text, seen, decision))
         claimed = _claim(session, text, seen, composed, now)
         if claimed is None:
             session.rollback()
@@ -190,6 +180,15 @@ def _sids_taken(session: Session, seen: Message) -> frozenset[str]:
         )
     )
     return frozenset(sid for sid in taken if sid)
+
+
+def _ended(session: Session, recorded: Outcome) -> Outcome:
+    """End the caller's transaction on what was recorded: kept, or nothing (another won)."""
+    if recorded.message_id is None:
+        session.rollback()
+    else:
+        session.commit()
+    return recorded
 
 
 def _record_decision(
