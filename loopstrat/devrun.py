@@ -105,15 +105,16 @@ def run_processes(rt: Runtime, welcome: Callable[[], None]) -> int:
         [sys.executable, "-m", "honcho", "start", "-f", PROCFILE, "-p", port, *PROCESSES],
         env=procfile_env(rt),
     )
+    interrupted = False
     while True:
         try:
-            if welcome_when_ready(honcho, rt.settings.port, welcome):
+            if interrupted or welcome_when_ready(honcho, rt.settings.port, welcome):
                 code = honcho.wait()
             else:
                 code = honcho.returncode
             break
         except KeyboardInterrupt:
-            continue  # honcho got the same Ctrl-C and is stopping its processes: wait for it
+            interrupted = True  # honcho got the same Ctrl-C and is stopping: wait, no welcome
     stopped_by_signal = code < 0 or code in (130, 143)
     if stopped_by_signal:
         click.echo("stopped")

@@ -332,3 +332,13 @@ def test_a_short_code_texting_in_gets_no_reply_and_breaks_nothing(
     assert ALERT_PHONE in {m["To"] for m in twilio.sent}  # the contractor still sees it
     assert "22395" not in {m["To"] for m in twilio.sent}
     assert db.scalars(select(Outbox).where(Outbox.state == "pending")).all() == []
+
+
+def test_a_text_stored_before_the_route_column_keeps_its_keyword():
+    from loopstrat.conversations.inbound import route_of
+
+    # Stored by the previous release while a deploy overlaps migration 0003.
+    assert route_of(Message(reason="opt_out:answered")) == "opt_out"
+    assert route_of(Message(reason="help")) == "help"
+    assert route_of(Message(reason=None)) == "reply"
+    assert route_of(Message(route="no_lead", reason="answered")) == "no_lead"

@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from loopstrat.clock import utcnow
 from loopstrat.conversations.keywords import OPT_IN, OPT_OUT
 from loopstrat.conversations.texts import ALERT_KIND, store_text
-from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.models import Account, Contact, CrmSyncState, Lead, Message
 from loopstrat.runtime import Runtime
 from loopstrat.sms.outbound import Outcome
 
@@ -179,8 +180,10 @@ def alert_crm_failing(rt: Runtime, account_id: int, failing_since: datetime, err
     reconciling every text gets."""
     with rt.sessions() as session:
         account = session.get(Account, account_id)
-        if account is None:
+        state = session.get(CrmSyncState, account_id)
+        if account is None or state is None or state.failure_alerted_at is not None:
             return
+        state.failure_alerted_at = utcnow()
         # The contractor's own phone: name the problem, never the token.
         body = (
             "Loopstrat: your Airtable sync has failed for over an hour "
@@ -190,8 +193,8 @@ def alert_crm_failing(rt: Runtime, account_id: int, failing_since: datetime, err
         alert = store_alert(
             session, key=key, account=account, lead=None, body=body, sent_by_caller=False
         )
+        session.commit()
         if alert is None:
             log.info("crm alert skipped account_id=%s reason=no_alert_phone", account_id)
             return
-        session.commit()
     log.warning("crm sync failing alert stored account_id=%s", account_id)

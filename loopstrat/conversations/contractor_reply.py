@@ -15,7 +15,7 @@ from loopstrat import outbox
 from loopstrat.compliance.consent import OPT_OUT_CONFIRM_KIND
 from loopstrat.conversations.alert_phone import reference_of
 from loopstrat.conversations.alerts import alerts_keyword_body, answer_body, unrouted_body
-from loopstrat.conversations.inbound import NO_ANSWER_OWED, ROUTE_REPLY
+from loopstrat.conversations.inbound import NO_ANSWER_OWED, ROUTE_REPLY, route_of
 from loopstrat.conversations.keywords import HELP, OPT_IN, OPT_OUT
 from loopstrat.conversations.takeover import TakeoverError, reply_as_person
 from loopstrat.conversations.texts import (
@@ -47,7 +47,7 @@ def answer_contractor(rt: Runtime, message_id: int) -> str | None:
         row = outbox.find(session, Kind.CONTRACTOR_TEXT, ref)
         decided = row is not None and row.state == "done"
         what, account_id, lead_id, sid = (
-            msg.route or ROUTE_REPLY,
+            route_of(msg),
             msg.account_id,
             msg.lead_id,
             msg.twilio_sid,
@@ -113,7 +113,7 @@ def _answer(
     session: Session, account: Account, msg: Message, outcome: Outcome | str | None
 ) -> tuple[str, str] | None:
     """(kind, body) of what the contractor is told, or None when nothing is ours to say."""
-    keyword = msg.route or ROUTE_REPLY
+    keyword = route_of(msg)
     if keyword in KEYWORD_ANSWER_KINDS:
         if msg.reason == NO_ANSWER_OWED:
             return None  # Twilio's Advanced Opt-Out answered, or nothing changed

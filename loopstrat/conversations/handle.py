@@ -18,7 +18,7 @@ from loopstrat.clock import utcnow
 from loopstrat.compliance.consent import OPT_OUT_CONFIRM_KIND
 from loopstrat.conversations.alerts import forward_body, hand_off_body, store_alert
 from loopstrat.conversations.handoff import open_hand_off
-from loopstrat.conversations.inbound import NO_ANSWER_OWED, ROUTE_REPLY
+from loopstrat.conversations.inbound import NO_ANSWER_OWED, route_of
 from loopstrat.conversations.keywords import HELP, OPT_IN, OPT_OUT, hand_off_trigger
 from loopstrat.conversations.texts import send_stored, store_text
 from loopstrat.drafting.template import render_sms
@@ -56,7 +56,7 @@ def handle_inbound(rt: Runtime, message_id: int) -> str | None:
             ids = _decide(session, msg, utcnow())
             outbox.finish(session, Kind.CONVERSATION_INBOUND, str(message_id))
         session.commit()
-        what = msg.route or ROUTE_REPLY
+        what = route_of(msg)
         account_id, lead_id = msg.account_id, msg.lead_id
     for text_id in ids:
         send_stored(rt, text_id)
@@ -74,7 +74,7 @@ def handle_inbound(rt: Runtime, message_id: int) -> str | None:
 def _decide(session: Session, msg: Message, now: datetime) -> list[int]:
     account = session.get_one(Account, msg.account_id)
     contact = session.get_one(Contact, msg.contact_id)
-    keyword = msg.route or ROUTE_REPLY
+    keyword = route_of(msg)
     if keyword in KEYWORD_ANSWERS:
         if msg.reason == NO_ANSWER_OWED:
             return []  # Twilio's Advanced Opt-Out answered, or nothing changed

@@ -34,6 +34,15 @@ ROUTE_REPLY = "reply"  # a message's route: words for the conversation, not a ke
 NO_ANSWER_OWED = "answered"  # a keyword's reason: Twilio answered it, or nothing changed
 
 
+def route_of(msg: Message) -> str:
+    """What an inbound text asks for. A text stored by the release before migration 0003 (in
+    a deploy's overlap) still carries it in reason, as 'opt_out' or 'opt_out:answered'."""
+    if msg.route:
+        return msg.route
+    legacy = (msg.reason or "").partition(":")[0]
+    return legacy if legacy and legacy != NO_ANSWER_OWED else ROUTE_REPLY
+
+
 @dataclass(frozen=True)
 class InboundText:
     sid: str

@@ -58,11 +58,11 @@ def record_success(session: Session, account_id: int, now: datetime) -> None:
 
 
 def record_failure(session: Session, account_id: int, error: str, now: datetime) -> datetime | None:
-    """Note the error; the streak's start if this failure is the one to alert about."""
+    """Note the error; the streak's start while it is long and its alert not yet stored (the
+    alert's own commit marks it, so a lost job or a backfill only delays the alert)."""
     state = _state(session, account_id)
     state.last_error, state.last_error_at = error[:1000], now
     state.failing_since = state.failing_since or now
     if state.failure_alerted_at is None and now - state.failing_since >= ALERT_AFTER:
-        state.failure_alerted_at = now
         return state.failing_since
     return None

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from loopstrat.clock import utcnow
 from loopstrat.compliance import Block, Decision, Defer
 from loopstrat.db import begin_writing
-from loopstrat.models import Contact, Message
+from loopstrat.models import Account, Contact, Message
 from loopstrat.sms.gateway import SentMessage, SmsError, SmsGateway
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,11 @@ def _hold_contact(session: Session, text: OutboundText) -> None:
             select(Contact.id)
             .where(Contact.id == text.contact_id, Contact.account_id == text.account_id)
             .with_for_update(key_share=True)
+        )
+    else:
+        # A text to the alert phone: its STOP is an UPDATE of the account row.
+        session.execute(
+            select(Account.id).where(Account.id == text.account_id).with_for_update(key_share=True)
         )
 
 

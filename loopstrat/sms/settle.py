@@ -21,7 +21,9 @@ CARRIER_EVIDENCE = "Twilio 21610"
 def settle_send(session: Session, kind: str, ref: str, outcome: Outcome) -> bool:
     """Move the row as the outcome says; False once the text will never go (given up)."""
     goes_on = True
-    if outcome.result == "deferred" and outcome.until is not None:
+    if outcome.result == "deferred":
+        if outcome.until is None:  # a hold must say until when: never close the row on it
+            raise ValueError(f"deferred outcome without a time kind={kind} ref={ref}")
         outbox.postpone(session, kind, ref, outcome.until)
     elif outcome.result == "retry":
         reason, settling = outcome.reason or "", outcome.unsettled
