@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
+STAMP := $(VENV)/.installed-$(shell cksum $(ROOT)pyproject.toml | cut -d' ' -f1)
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: install run test test-sqlite test-pg lint bench clean
@@ -18,7 +19,7 @@ install: $(STAMP)
 
 # Exit 3: `loopstrat dev` started nothing and has said why in one line (a port in use, say).
 run: install
-	@$(BIN)/loopstrat dev || [ $$? -eq 3 ]
+	@trap : INT; $(BIN)/loopstrat dev || [ $$? -eq 3 ]
 
 # The suite on SQLite; with TEST_DATABASE_URL set, on that database instead.
 test: install

@@ -89,6 +89,23 @@ def postpone(session: Session, kind: str, ref_id: str, until: datetime) -> None:
     )
 
 
+def hurry(session: Session, kind: str, ref_id: str) -> None:
+    """Make a waiting row due now, so its job decides at once (and may cancel itself) rather
+    than at the hour it waits for. A row already handed out is left to its job."""
+    now = utcnow()
+    session.execute(
+        update(Outbox)
+        .where(
+            Outbox.kind == kind,
+            Outbox.ref_id == ref_id,
+            Outbox.state == "pending",
+            Outbox.enqueued_at.is_(None),
+            Outbox.due_at > now,
+        )
+        .values(due_at=now)
+    )
+
+
 def retry_later(
     session: Session, kind: str, ref_id: str, error: str, *, settling: bool = False
 ) -> bool:

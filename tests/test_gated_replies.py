@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import time_machine
@@ -122,6 +123,44 @@ def test_a_lead_who_texts_while_the_first_reply_is_held_gets_one_text_in_the_mor
     assert "Acme Plumbing" in to_lead[0] and "Reply STOP to opt out" in to_lead[0]
     first = db.scalars(select(Message).where(Message.kind == "first_reply")).one()
     assert (first.status, first.reason) == ("suppressed", "conversation_started")
+
+
+def test_a_person_who_answers_at_night_stands_the_held_first_reply_down_at_once(
+    client, account, rt, twilio, worker, db, caplog
+):
+    from loopstrat.conversations.takeover import reply_as_person
+    from loopstrat.conversations.view import conversation
+    from tests.twilio_inbound import JANE
+
+    caplog.set_level(logging.INFO, logger="loopstrat")
+    with time_machine.travel(NIGHT, tick=False) as clock:
+        lead_id = post_lead(client, account).get_json()["lead_id"]
+        worker()
+        clock.shift(timedelta(minutes=5))
+        reply_as_person(
+            rt, account_id=account.id, lead_id=lead_id, body="Mike here", request_key="r1"
+        )
+        dispatch_due(rt)
+        worker()
+        with rt.sessions() as session:
+            view = conversation(session, account.id, lead_id)
+        # The terminal running the processes says why the person's text waits, in words.
+        held = "held for quiet hours: goes at 8:00 in America/Denver (15:00 UTC)"
+        logged = [r.getMessage() for r in caplog.records if r.name.endswith(".texts")]
+        assert any(f'reason=quiet_hours note="{held}"' in line for line in logged), logged
+        assert view is not None
+        first = next(t for t in view.texts if t.kind == "first_reply")
+        # Told at night, not at 8:00: the view does not promise a text that will not go.
+        assert (first.status, first.reason, first.hold) == (
+            "suppressed",
+            "conversation_started",
+            None,
+        )
+        clock.move_to(MORNING_8AM_DENVER + timedelta(seconds=30))
+        dispatch_due(rt)
+        worker()
+    to_lead = [m["Body"] for m in twilio.sent if m["To"] == JANE]
+    assert to_lead == ["Acme Plumbing: Mike here. Reply STOP to opt out."]
 
 
 def test_consent_given_with_an_earlier_inquiry_does_not_cover_a_new_one(

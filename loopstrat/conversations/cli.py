@@ -17,7 +17,8 @@ from loopstrat.commands import command_runtime
 from loopstrat.compliance.holds import describe_hold
 from loopstrat.conversations.inbound import InboundText, record_inbound
 from loopstrat.conversations.takeover import TakeoverError, hand_back, reply_as_person, send_draft
-from loopstrat.conversations.view import Conversation, conversation, hold_zones
+from loopstrat.conversations.texts import hold_zones
+from loopstrat.conversations.view import Conversation, conversation
 from loopstrat.models import Account, Message
 from loopstrat.phones import InvalidPhone, normalise
 from loopstrat.sms.outbound import Outcome

@@ -183,6 +183,8 @@ def _apply_reply(
     session: Session, contact: Contact, lead: Lead, inbound: InboundText, now: datetime
 ) -> None:
     lead.last_inbound_at = now
+    # The conversation answers them now; a first reply held for the morning stands down at once.
+    outbox.hurry(session, Kind.RESPOND_TO_LEAD, str(lead.id))
     if lead.status in ("new", "responded"):
         lead.status = "replied"
     if contact.consent_at is None and contact.opted_out_at is None:

@@ -47,6 +47,8 @@ def reply_as_person(
         )
         lead.owner, lead.last_human_reply_at = "human", utcnow()
         outbox.finish(session, Kind.AI_TURN, str(lead.id), "cancelled", "human_took_over")
+        # A first reply held for the morning would now be a second text: it is told at once.
+        outbox.hurry(session, Kind.RESPOND_TO_LEAD, str(lead.id))
         cancel_drafts(session, account.id, lead.id, reason="human_took_over")
         session.commit()
         message_id = msg.id

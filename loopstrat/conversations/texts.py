@@ -25,6 +25,7 @@ from loopstrat.compliance.consent import (
 )
 from loopstrat.compliance.frequency import capped_sends
 from loopstrat.compliance.gates import CAPPED_PURPOSES
+from loopstrat.compliance.holds import describe_hold
 from loopstrat.drafting.checks import with_first_message_duties
 from loopstrat.journal import note_change
 from loopstrat.models import Account, Contact, Lead, Message
@@ -158,6 +159,7 @@ def send_stored(rt: Runtime, message_id: int) -> Outcome | None:
             from_=msg.from_phone,
         )
         composed = Composed(msg.body, msg.drafted_by or "template")
+        zones = hold_zones(session, msg)
 
     def decide(session: Session, now: datetime) -> Decision:
         return decide_text(session, text, now)
@@ -165,16 +167,34 @@ def send_stored(rt: Runtime, message_id: int) -> Outcome | None:
     callback = status_callback_url(rt.settings)
     outcome = send_once(rt.sessions, rt.sms, callback, text, decide, lambda: composed)
     _settle_outbox(rt, text.account_id, message_id, outcome)
+    held = ""
+    if outcome.result == "deferred" and outcome.until:
+        held = describe_hold(outcome.reason, outcome.until, zones, utcnow())
     log.info(
-        "conversation_text account_id=%s lead_id=%s message_id=%s kind=%s result=%s reason=%s",
+        "conversation_text account_id=%s lead_id=%s message_id=%s kind=%s result=%s reason=%s%s",
         text.account_id,
         text.lead_id,
         message_id,
         text.kind,
         outcome.result,
         outcome.reason,
+        f' note="{held}"' if held else "",
     )
     return outcome
+
+
+def hold_zones(session: Session, msg: Message) -> tuple[str, ...]:
+    """The zones a held text waits in: the account's for the contractor's, else the lead's."""
+    account = session.get(Account, msg.account_id)
+    if account is None:
+        return ()
+    if msg.kind in CONTRACTOR_KINDS or msg.contact_id is None:
+        return (account.timezone,)
+    contact = session.get(Contact, msg.contact_id)
+    lead = session.get(Lead, msg.lead_id) if msg.lead_id else None
+    if contact is None:
+        return ()
+    return recipient_of(contact, account, lead.zip if lead else None).zones
 
 
 def decide_text(session: Session, text: OutboundText, now: datetime) -> Decision:

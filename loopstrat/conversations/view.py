@@ -94,20 +94,6 @@ def conversation(session: Session, account_id: int, lead_id: int) -> Conversatio
     )
 
 
-def hold_zones(session: Session, msg: Message) -> tuple[str, ...]:
-    """The zones a held text waits in: the account's for the contractor's, else the lead's."""
-    account = session.get(Account, msg.account_id)
-    if account is None:
-        return ()
-    if msg.kind in CONTRACTOR_KINDS or msg.contact_id is None:
-        return (account.timezone,)
-    contact = session.get(Contact, msg.contact_id)
-    lead = session.get(Lead, msg.lead_id) if msg.lead_id else None
-    if contact is None:
-        return ()
-    return recipient_of(contact, account, lead.zip if lead else None).zones
-
-
 def _text_of(m: Message, zones: tuple[str, ...], now: datetime) -> ConversationText:
     held_until = m.scheduled_for if m.status == "deferred" else None
     return ConversationText(

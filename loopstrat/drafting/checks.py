@@ -65,5 +65,7 @@ def with_first_message_duties(body: str, business_name: str) -> str:
     if business_name.lower() not in body.lower():
         body = f"{business_name}: {body}"
     if "reply stop" not in body.lower():
-        body = f"{body} {OPT_OUT_LINE}"
+        # A person's "Mike here" must not run into the duty line as one sentence.
+        stop = "" if body.endswith((".", "!", "?")) else "."
+        body = f"{body}{stop} {OPT_OUT_LINE}"
     return body
