@@ -62,6 +62,12 @@ class Settings:
     intake_rate_per_key_per_min: int = 120
     intake_rate_per_ip_per_min: int = 30
     trusted_proxy_hops: int = 0
+    # What the dashboard's ROI page counts as cost (README: Settings).
+    plan_price_usd: float = 99.0  # a month of the plan
+    sms_segment_price_usd: float = 0.0083  # Twilio's US price per outbound segment
+    ai_input_usd_per_mtok: float = 1.0  # Claude Haiku 4.5, per million input tokens
+    ai_output_usd_per_mtok: float = 5.0  # and per million output tokens
+    session_hours: float = 12.0  # a dashboard sign-in lasts this long
 
     @property
     def sms_backend(self) -> str:
@@ -113,7 +119,15 @@ class Settings:
 
 # Twilio refuses a ValidityPeriod outside 1..36,000 seconds (error 21624).
 TWILIO_MAX_VALIDITY_PERIOD_S = 36_000
-_FLOATS = {"DRAFT_BUDGET_S": "draft_budget_s", "TWILIO_TIMEOUT_S": "twilio_timeout_s"}
+_FLOATS = {
+    "DRAFT_BUDGET_S": "draft_budget_s",
+    "TWILIO_TIMEOUT_S": "twilio_timeout_s",
+    "PLAN_PRICE_USD": "plan_price_usd",
+    "SMS_SEGMENT_PRICE_USD": "sms_segment_price_usd",
+    "AI_INPUT_USD_PER_MTOK": "ai_input_usd_per_mtok",
+    "AI_OUTPUT_USD_PER_MTOK": "ai_output_usd_per_mtok",
+    "SESSION_HOURS": "session_hours",
+}
 _INTS = {
     "VALIDITY_PERIOD_S": "validity_period_s",
     "INTAKE_MAX_BODY_BYTES": "intake_max_body_bytes",

@@ -88,6 +88,25 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(200), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(10), default="member")  # admin | member
+    # Bumped by a password change: every session signed with the old value ends.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Invite(Base):
+    """An admin's invitation for staff: the link carries a token, the row only its hash."""
+
+    __tablename__ = "invites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(10), default="member")
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -133,6 +152,9 @@ class Lead(Base):
     __tablename__ = "leads"
     __table_args__ = (
         Index("ix_leads_account_contact", "account_id", "contact_id"),
+        # The dashboard's feed (newest first, by status) and the ROI page's period.
+        Index("ix_leads_account_received", "account_id", "received_at"),
+        Index("ix_leads_account_status_received", "account_id", "status", "received_at"),
         NEVER_REUSE_IDS,
     )
 
@@ -155,9 +177,11 @@ class Lead(Base):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     held_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hold_reason: Mapped[str | None] = mapped_column(String(60))
-    # new | responded | replied | qualified | booked | lost
+    # new | responded | replied | qualified | booked | lost | completed (the job is done)
     status: Mapped[str] = mapped_column(String(20), default="new")
     job_value_cents: Mapped[int | None] = mapped_column(BigInteger)
+    booked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The conversation that grows from the lead.
     owner: Mapped[str] = mapped_column(String(10), default="ai")  # ai | human
     ai_turns: Mapped[int] = mapped_column(Integer, default=0)
@@ -176,6 +200,7 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_account_contact", "account_id", "contact_id", "created_at"),
         Index("ix_messages_lead", "lead_id", "created_at"),
+        Index("ix_messages_account_created", "account_id", "created_at"),  # the ROI's costs
         NEVER_REUSE_IDS,
     )
 
@@ -205,6 +230,9 @@ class Message(Base):
     segments: Mapped[int | None] = mapped_column(Integer)
     price_cents: Mapped[int | None] = mapped_column(Integer)
     drafted_by: Mapped[str | None] = mapped_column(String(20))  # claude | template | person | lead
+    # What Claude's draft of this text cost, as the Messages API reported its usage.
+    ai_input_tokens: Mapped[int | None] = mapped_column(Integer)
+    ai_output_tokens: Mapped[int | None] = mapped_column(Integer)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -300,7 +328,10 @@ class CrmChange(Base):
 
 
 class AuditLog(Base):
+    """Who changed what in an account, and when: settings, users, invites."""
+
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_account_created", "account_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)

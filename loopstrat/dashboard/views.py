@@ -1,0 +1,5 @@
+"""The dashboard's pages, one module each; importing them registers their routes on bp."""
+
+from __future__ import annotations
+
+from loopstrat.dashboard import auth, home  # noqa: F401
