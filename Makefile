@@ -6,7 +6,7 @@ ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 STAMP := $(VENV)/.installed-$(shell cksum $(ROOT)pyproject.toml | cut -d' ' -f1)
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-pg lint bench clean
+.PHONY: install run test test-sqlite test-pg lint bench clean browser screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,18 +21,34 @@ install: $(STAMP)
 run: install
 	@trap : INT; $(BIN)/loopstrat dev || [ $$? -eq 3 ]
 
+# The browser tests drive Debian's chromium: Playwright never downloads a browser of its own.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@if [ ! -x $(CHROMIUM) ] || ! command -v chromedriver >/dev/null; then \
+	  echo "installing Debian's chromium and chromium-driver (apt-get)"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver \
+	  || { echo "ERROR: could not install chromium with apt-get: the browser tests cannot run" >&2; exit 1; }; \
+	fi
+	@[ -x $(CHROMIUM) ] || { echo "ERROR: $(CHROMIUM) missing after apt-get" >&2; exit 1; }
+
 # The suite on SQLite; with TEST_DATABASE_URL set, on that database instead.
-test: install
+test: install browser
 	@echo "tests on database: $${TEST_DATABASE_URL:-sqlite (temporary file)}"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-pg: install
+test-pg: install browser
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# Feed, conversation, ROI and settings at 375 px and 1280 px into docs/screenshots/.
+screenshots: install browser
+	SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -k screenshots $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/speed_to_lead.py
