@@ -69,6 +69,7 @@ def page(browser: Browser, live_server: str, guard: Guard) -> Iterator[Page]:
             request_route.abort()
 
     context.route("**/*", route)
+    context.set_default_timeout(5_000)  # a missing element fails fast; CI stays quick
     tab = context.new_page()
     # A CSP violation reaches the console as an error, so one listener catches both.
     tab.on("console", lambda msg: guard.errors.append(msg.text) if msg.type == "error" else None)
