@@ -6,7 +6,7 @@ ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 STAMP := $(VENV)/.installed-$(shell cksum $(ROOT)pyproject.toml | cut -d' ' -f1)
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-pg lint bench clean browser screenshots
+.PHONY: install run test test-sqlite test-pg lint bench clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,10 +45,6 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-
-# Feed, conversation, ROI and settings at 375 px and 1280 px into docs/screenshots/.
-screenshots: install browser
-	SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -k screenshots $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/speed_to_lead.py

@@ -136,6 +136,28 @@ def rotate_secrets(from_secret_key: bool) -> None:
         )
 
 
+@main.command("create-user")
+@click.option("--account", "account_id", type=int, required=True, help="The account's id.")
+@click.option("--email", required=True, help="What the user signs in with.")
+@click.option("--role", type=click.Choice(["admin", "member"]), default="member")
+def create_user_cmd(account_id: int, email: str, role: str) -> None:
+    """A dashboard user. The password is the first line piped on stdin, or else generated and
+    printed once (it is stored only as an argon2 hash)."""
+    from loopstrat.dashboard.users import UserRefused, create_user, generated_password
+
+    given = "" if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    password = given or generated_password()
+    try:
+        user = create_user(
+            command_runtime(), account_id=account_id, email=email, role=role, password=password
+        )
+    except UserRefused as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"user {user.id} {user.email} ({user.role}) for account {account_id}")
+    if not given:
+        click.echo(f"password (shown once): {password}")
+
+
 def _read_secret(name: str) -> str:
     # Never from an argument: arguments end up in shell history and in `ps`.
     if sys.stdin.isatty():
