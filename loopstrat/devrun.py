@@ -28,11 +28,13 @@ from loopstrat.accounts import AccountSpec, create_account
 from loopstrat.clock import utcnow
 from loopstrat.compliance.quiet_hours import allowed_window, is_allowed_at
 from loopstrat.config import without_secrets
+from loopstrat.dashboard.users import create_user, generated_password
 from loopstrat.migrate import upgrade
-from loopstrat.models import Account
+from loopstrat.models import Account, User
 from loopstrat.phones import normalise, recipient_place
 from loopstrat.runtime import Runtime
 
+DEMO_ADMIN_EMAIL = "admin@demo.loopstrat.test"
 DEMO = AccountSpec(
     name="Demo Plumbing",
     trade="plumbing",
@@ -88,7 +90,8 @@ def run_dev(rt: Runtime, env_note: str | None = None) -> int:
     try:
         upgrade(rt.settings.database_url)
         account = demo_account(rt)
-        welcome = partial(print_welcome, rt, account, redis_note, env_note)
+        sign_in_note = demo_admin(rt, account)
+        welcome = partial(print_welcome, rt, account, redis_note, env_note, sign_in_note)
         return run_processes(rt, welcome)
     finally:
         if redis_proc is not None:
@@ -201,7 +204,26 @@ def demo_account(rt: Runtime) -> Account:
         return account
 
 
-def print_welcome(rt: Runtime, account: Account, redis_note: str, env_note: str | None) -> None:
+def demo_admin(rt: Runtime, account: Account) -> str:
+    """The demo account's admin, made on the first run; its password exists in clear only in
+    that run's banner."""
+    with rt.sessions() as session:
+        existing = session.scalar(select(User.email).where(User.account_id == account.id))
+    if existing is not None:
+        return (
+            f"sign in:    {existing} (password shown on the first run; another user: "
+            f"loopstrat create-user --account {account.id} --email you@example.com --role admin)"
+        )
+    password = generated_password()
+    user = create_user(
+        rt, account_id=account.id, email=DEMO_ADMIN_EMAIL, role="admin", password=password
+    )
+    return f"sign in:    {user.email}  password: {password}  (shown once)"
+
+
+def print_welcome(
+    rt: Runtime, account: Account, redis_note: str, env_note: str | None, sign_in_note: str
+) -> None:
     base = rt.settings.public_base_url.rstrip("/")
     intake = f"{base}/leads/{account.form_key}"
     click.echo("")
@@ -213,6 +235,7 @@ def print_welcome(rt: Runtime, account: Account, redis_note: str, env_note: str 
     click.echo(f"account:    {account.name} (id {account.id})")
     click.echo(f"intake URL: {intake}")
     click.echo(f"dashboard:  {base}/dashboard/")
+    click.echo(sign_in_note)
     for line in example_posts(intake, utcnow()):
         click.echo(line)
     click.echo(f"(web server on port {rt.settings.port}; Ctrl-C stops everything)")

@@ -19,11 +19,12 @@ from loopstrat.accounts import canonical_zone
 from loopstrat.compliance.holds import DAY_STARTS, describe_hold
 from loopstrat.compliance.quiet_hours import FEDERAL_WINDOW, STRICT_STATE_WINDOWS
 from loopstrat.config import ConfigError, Settings, load_settings, without_secrets
-from loopstrat.devrun import example_posts, port_is_free
+from loopstrat.devrun import DEMO_ADMIN_EMAIL, demo_admin, example_posts, port_is_free
 from loopstrat.drafting.template import render_sms
 from loopstrat.logs import setup_logging
 from loopstrat.models import Contact, Lead, Message
 from loopstrat.sms.gateway import make_gateway
+from tests.dashboard_helpers import sign_in
 from tests.test_conversation_handoff import cli
 
 SCRATCH = tempfile.mkdtemp()  # `loopstrat dev` writes a .env where it runs: not in the repo
@@ -158,7 +159,9 @@ def test_make_run_on_a_taken_port_stops_at_once_with_one_line(settings, rt):
     )
 
 
-def test_make_run_prints_urls_on_its_port_and_stops_cleanly_on_ctrl_c(settings, rt, tmp_path):
+def test_make_run_prints_urls_on_its_port_and_stops_cleanly_on_ctrl_c(
+    settings, rt, tmp_path, client
+):
     port = spare_port()
     proc = subprocess.Popen(  # noqa: S603 - our own Makefile, installed already (no STAMP)
         ["make", "-s", "-f", MAKEFILE, "run", f"VENV={VENV}", "STAMP="],  # noqa: S607
@@ -188,6 +191,18 @@ def test_make_run_prints_urls_on_its_port_and_stops_cleanly_on_ctrl_c(settings, 
     assert ":5000" not in output
     assert output.rstrip().endswith("stopped") and "Traceback" not in output
     assert "make: ***" not in output  # a clean stop, not "Interrupt" or "Error 130"
+    # The demo admin signs in with the password the welcome showed.
+    shown = re.search(r"sign in:    (\S+)  password: (\S+)  \(shown once\)", output)
+    assert shown, output
+    assert sign_in(client, shown.group(1), shown.group(2)).status_code == 302
+
+
+def test_a_second_run_keeps_the_demo_admin_and_shows_no_password(rt, account):
+    first = demo_admin(rt, account)
+    assert "password: " in first and "shown once" in first
+    again = demo_admin(rt, account)
+    assert again.startswith(f"sign in:    {DEMO_ADMIN_EMAIL} (password shown on the first run")
+    assert first.split("password: ")[1].split()[0] not in again
 
 
 def test_text_in_refuses_a_number_the_intake_would_refuse(rt, account, db, monkeypatch):
