@@ -68,6 +68,10 @@ class Settings:
     ai_input_usd_per_mtok: float = 1.0  # Claude Haiku 4.5, per million input tokens
     ai_output_usd_per_mtok: float = 5.0  # and per million output tokens
     session_hours: float = 12.0  # a dashboard sign-in lasts this long
+    # Sign-in attempts a minute: per email (guessing one user's password) and per address
+    # (trying many users from one place). Argon2 makes each guess slow besides.
+    sign_in_rate_per_email_per_min: int = 5
+    sign_in_rate_per_ip_per_min: int = 20
 
     @property
     def sms_backend(self) -> str:
@@ -133,6 +137,8 @@ _INTS = {
     "INTAKE_MAX_BODY_BYTES": "intake_max_body_bytes",
     "INTAKE_RATE_PER_KEY_PER_MIN": "intake_rate_per_key_per_min",
     "INTAKE_RATE_PER_IP_PER_MIN": "intake_rate_per_ip_per_min",
+    "SIGN_IN_RATE_PER_EMAIL_PER_MIN": "sign_in_rate_per_email_per_min",
+    "SIGN_IN_RATE_PER_IP_PER_MIN": "sign_in_rate_per_ip_per_min",
 }
 _STRINGS = {
     "LOOPSTRAT_ENV": "env",

@@ -1,8 +1,12 @@
 """Who is signed in: a signed, expiring Flask session cookie naming the user and the
-session_version it was signed with, so a password change ends every other session."""
+session_version it was signed with, so a password change ends every other session.
+
+A sign-in lasts SESSION_HOURS from the moment it was made, however busy: Flask renews a
+permanent cookie on every request, so the sign-in time travels inside it and is checked."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -35,6 +39,7 @@ def sign_in_as(user: User) -> None:
     session.permanent = True  # expires after SESSION_HOURS (PERMANENT_SESSION_LIFETIME)
     session["uid"] = user.id
     session["sv"] = user.session_version
+    session["at"] = int(time.time())
 
 
 def sign_out() -> None:
@@ -43,8 +48,11 @@ def sign_out() -> None:
 
 def load_signed_in_user() -> SignedIn | None:
     """The user this request's cookie names, still valid; also kept as g.user."""
-    uid, version = session.get("uid"), session.get("sv")
-    if not isinstance(uid, int):
+    uid, version, at = session.get("uid"), session.get("sv"), session.get("at")
+    if not isinstance(uid, int) or not isinstance(at, int):
+        return None
+    if time.time() - at > runtime.current().settings.session_hours * 3600:
+        session.clear()
         return None
     with runtime.current().sessions() as db:
         user = db.get(User, uid)
