@@ -6,22 +6,18 @@ from __future__ import annotations
 import re
 import sys
 import uuid
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
 
-from loopstrat import runtime
 from loopstrat.clock import utcnow
 from loopstrat.commands import command_runtime
-from loopstrat.compliance.holds import describe_hold
 from loopstrat.conversations.inbound import InboundText, record_inbound
+from loopstrat.conversations.outcomes import describe_outcome
 from loopstrat.conversations.takeover import TakeoverError, hand_back, reply_as_person, send_draft
-from loopstrat.conversations.texts import hold_zones
 from loopstrat.conversations.view import Conversation, conversation
-from loopstrat.models import Account, Message
+from loopstrat.models import Account
 from loopstrat.phones import InvalidPhone, normalise
-from loopstrat.sms.outbound import Outcome
 
 ACCOUNT = click.option("--account", "account_id", type=int, required=True, help="Account id.")
 DND_RE = re.compile(r"((?:[01]\d|2[0-3]):[0-5]\d)-((?:[01]\d|2[0-3]):[0-5]\d)")
@@ -58,19 +54,12 @@ def reply(
         raise click.ClickException(str(exc)) from None
     result = outcome.result if outcome else "missing"
     if outcome is not None and outcome.result == "deferred" and outcome.until:
-        click.echo(f"reply {_hold_words(rt, outcome, outcome.until)}")
+        click.echo(f"reply {describe_outcome(rt, outcome)}")
     else:
         reason = f" ({outcome.reason})" if outcome and outcome.reason else ""
         click.echo(f"reply {result}{reason}")
     if result in ("blocked", "rejected", "missing"):
         sys.exit(1)  # a script must see that nothing went out
-
-
-def _hold_words(rt: runtime.Runtime, outcome: Outcome, until: datetime) -> str:
-    with rt.sessions() as session:
-        msg = session.get(Message, outcome.message_id) if outcome.message_id else None
-        zones = hold_zones(session, msg) if msg else ()
-    return describe_hold(outcome.reason, until, zones, utcnow())
 
 
 @click.command("text-in")

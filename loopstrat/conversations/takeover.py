@@ -101,6 +101,35 @@ def send_draft(
     return send_stored(rt, draft_id)
 
 
+def take_over(rt: Runtime, *, account_id: int, lead_id: int) -> None:
+    """A person has the conversation before writing a word: the AI stops answering it."""
+    with rt.sessions() as session:
+        _account, _contact, lead = _scoped(session, account_id, lead_id)
+        lead.owner = "human"
+        outbox.finish(session, Kind.AI_TURN, str(lead.id), "cancelled", "human_took_over")
+        cancel_drafts(session, account_id, lead.id, reason="human_took_over")
+        session.commit()
+
+
+def drop_draft(rt: Runtime, *, account_id: int, lead_id: int, draft_id: int) -> None:
+    """Assist mode: the person does not want this draft sent."""
+    with rt.sessions() as session:
+        _scoped(session, account_id, lead_id)
+        dropped = session.execute(
+            update(Message)
+            .where(
+                Message.id == draft_id,
+                Message.account_id == account_id,
+                Message.lead_id == lead_id,
+                Message.status == "draft",
+            )
+            .values(status="cancelled", reason="dropped_by_person")
+        )
+        if dropped.rowcount != 1:  # type: ignore[attr-defined]
+            raise TakeoverError(f"lead {lead_id} has no draft {draft_id} waiting")
+        session.commit()
+
+
 def hand_back(rt: Runtime, *, account_id: int, lead_id: int) -> None:
     """The AI may answer again; its turn budget counts from the last person's reply."""
     with rt.sessions() as session:

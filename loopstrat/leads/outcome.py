@@ -1,0 +1,59 @@
+"""What became of a lead, as the contractor marks it: qualified, booked (with the job's value),
+lost, or job completed. Booked and completed times feed the ROI page and review requests."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from loopstrat.clock import utcnow
+from loopstrat.journal import note_change
+from loopstrat.models import Lead
+from loopstrat.runtime import Runtime
+
+MARKS = ("qualified", "booked", "lost", "completed")
+MAX_JOB_DOLLARS = Decimal(10_000_000)
+
+
+class MarkRefused(ValueError):
+    """Why the lead cannot be marked so, in words for the person."""
+
+
+def job_value_cents(dollars: str) -> int:
+    """'1,250.50' or '$1250.5' -> 125050; anything else is refused with a reason."""
+    cleaned = dollars.strip().lstrip("$").replace(",", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        raise MarkRefused(
+            "the job value must be an amount in dollars, like 1250 or 1250.50"
+        ) from None
+    if not value.is_finite() or value <= 0 or value > MAX_JOB_DOLLARS:
+        raise MarkRefused("the job value must be more than $0 and at most $10,000,000")
+    if value != value.quantize(Decimal("0.01")):
+        raise MarkRefused("the job value has at most two decimals (cents)")
+    return int(value * 100)
+
+
+def mark_lead(
+    rt: Runtime, *, account_id: int, lead_id: int, status: str, job_value: str = ""
+) -> None:
+    if status not in MARKS:
+        raise MarkRefused(f"a lead can be marked {', '.join(MARKS)}")
+    cents = job_value_cents(job_value) if status == "booked" or job_value.strip() else None
+    with rt.sessions() as session:
+        lead = session.scalar(select(Lead).where(Lead.id == lead_id, Lead.account_id == account_id))
+        if lead is None:
+            raise MarkRefused(f"account {account_id} has no lead {lead_id}")
+        now = utcnow()
+        lead.status = status
+        if cents is not None:
+            lead.job_value_cents = cents
+        if status == "booked":
+            lead.booked_at = lead.booked_at or now
+        if status == "completed":
+            lead.completed_at = now
+            lead.booked_at = lead.booked_at or now  # a finished job was booked at the latest now
+        note_change(session, account_id, "lead", lead.id)
+        session.commit()

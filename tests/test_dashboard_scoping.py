@@ -1,0 +1,77 @@
+"""Every dashboard route, generated from the app's URL map so a new route cannot escape:
+signed out it sends to the sign-in page; with another account's ids it answers 404."""
+
+from __future__ import annotations
+
+import pytest
+
+from loopstrat.dashboard import PUBLIC_ENDPOINTS
+from loopstrat.models import Message
+from tests.conftest import make_account
+from tests.dashboard_helpers import csrf_token, make_user, signed_in_client
+from tests.test_speed_to_lead import post_lead
+from tests.twilio_inbound import JANE
+
+
+def _dashboard_rules(app):
+    return [r for r in app.url_map.iter_rules() if r.endpoint.startswith("dashboard.")]
+
+
+def _theirs(client, rt, account, worker, db) -> dict[str, int]:
+    """Ids of another account's records, one per kind of URL argument."""
+    lead_id = post_lead(client, account).get_json()["lead_id"]
+    worker()
+    draft = Message(
+        account_id=account.id,
+        lead_id=lead_id,
+        direction="out",
+        kind="follow_up",
+        to_phone=JANE,
+        from_phone=account.twilio_number,
+        body="a draft",
+        status="draft",
+        drafted_by="claude",
+    )
+    db.add(draft)
+    db.commit()
+    return {"lead_id": lead_id, "draft_id": draft.id}
+
+
+def test_every_page_needs_a_signed_in_user(app):
+    client = app.test_client()
+    for rule in _dashboard_rules(app):
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        url = rule.rule.replace("<int:", "<").replace("<lead_id>", "1").replace("<draft_id>", "1")
+        assert "<" not in url, f"{rule.rule}: give its argument a value here"
+        answer = client.get(url) if "GET" in rule.methods else client.post(url)
+        # A POST without a session has no CSRF token either: refused before it is read.
+        assert answer.status_code in (302, 400), (rule.rule, answer.status_code)
+        if answer.status_code == 302:
+            assert answer.headers["Location"].startswith("/dashboard/sign-in"), rule.rule
+
+
+@pytest.mark.parametrize("role", ["admin", "member"])
+def test_another_accounts_ids_answer_404_on_every_route(
+    app, client, rt, account, twilio, worker, clock, db, role
+):
+    ids = _theirs(client, rt, account, worker, db)
+    other = make_account(rt, name="Other Co", twilio_number="+18015550222")
+    stranger = signed_in_client(
+        app.test_client(), make_user(rt, other, email="x@other.example", role=role)
+    )
+    token = csrf_token(stranger)
+    checked = 0
+    for rule in _dashboard_rules(app):
+        if not rule.arguments or rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        unknown = rule.arguments - ids.keys()
+        assert not unknown, f"{rule.rule}: add another account's {unknown} to _theirs()"
+        url = rule.build({name: ids[name] for name in rule.arguments})[1]
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            answer = stranger.open(url, method=method, data={"csrf_token": token})
+            assert answer.status_code == 404, (method, url, answer.status_code)
+            checked += 1
+    assert checked >= 7
+    db.expire_all()
+    assert db.get(Message, ids["draft_id"]).status == "draft"  # nothing was done to it
