@@ -29,6 +29,7 @@ from loopstrat.clock import utcnow
 from loopstrat.compliance.quiet_hours import allowed_window, is_allowed_at
 from loopstrat.config import without_secrets
 from loopstrat.dashboard.users import create_user, generated_password
+from loopstrat.demo import seed_demo_leads
 from loopstrat.migrate import upgrade
 from loopstrat.models import Account, User
 from loopstrat.phones import normalise, recipient_place
@@ -200,6 +201,9 @@ def demo_account(rt: Runtime) -> Account:
         account = session.scalar(select(Account).order_by(Account.id).limit(1))
         if account is None:
             account = create_account(session, DEMO)
+            session.flush()
+            # Only with the account itself: a second run, or a deleted demo lead, adds none.
+            seed_demo_leads(session, account)
             session.commit()
         return account
 

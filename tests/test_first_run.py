@@ -19,12 +19,12 @@ from loopstrat.accounts import canonical_zone
 from loopstrat.compliance.holds import DAY_STARTS, describe_hold
 from loopstrat.compliance.quiet_hours import FEDERAL_WINDOW, STRICT_STATE_WINDOWS
 from loopstrat.config import ConfigError, Settings, load_settings, without_secrets
-from loopstrat.devrun import DEMO_ADMIN_EMAIL, demo_admin, example_posts, port_is_free
+from loopstrat.devrun import DEMO_ADMIN_EMAIL, demo_account, demo_admin, example_posts, port_is_free
 from loopstrat.drafting.template import render_sms
 from loopstrat.logs import setup_logging
-from loopstrat.models import Contact, Lead, Message
+from loopstrat.models import Contact, Lead, Message, Outbox
 from loopstrat.sms.gateway import make_gateway
-from tests.dashboard_helpers import sign_in
+from tests.dashboard_helpers import make_user, sign_in, signed_in_client
 from tests.test_conversation_handoff import cli
 
 SCRATCH = tempfile.mkdtemp()  # `loopstrat dev` writes a .env where it runs: not in the repo
@@ -203,6 +203,20 @@ def test_a_second_run_keeps_the_demo_admin_and_shows_no_password(rt, account):
     again = demo_admin(rt, account)
     assert again.startswith(f"sign in:    {DEMO_ADMIN_EMAIL} (password shown on the first run")
     assert first.split("password: ")[1].split()[0] not in again
+
+
+def test_the_demo_account_comes_with_marked_demo_leads_once(app, rt, db, twilio):
+    account = demo_account(rt)
+    assert demo_account(rt).id == account.id
+    names = db.scalars(select(Contact.name).order_by(Contact.id)).all()
+    assert len(names) == 4 and all(name.startswith("Demo: ") for name in names)
+    assert set(db.scalars(select(Lead.source))) == {"demo"}
+    assert db.scalar(select(func.count()).select_from(Outbox)) == 0  # nothing will be texted
+    owner = signed_in_client(app.test_client(), make_user(rt, account))
+    feed = owner.get("/dashboard/").get_data(as_text=True)
+    assert feed.count('class="lead-row"') == 4
+    assert "held for quiet hours" in feed and "waits for a person" in feed
+    assert twilio.sent == []
 
 
 def test_text_in_refuses_a_number_the_intake_would_refuse(rt, account, db, monkeypatch):
