@@ -67,6 +67,7 @@ def test_three_texts_in_a_burst_get_one_ai_turn(
     assert "Acme Plumbing" in turn_request["system"]
     (turn,) = follow_ups(db)
     assert (turn.drafted_by, turn.status) == ("claude", "queued")
+    assert (turn.ai_input_tokens, turn.ai_output_tokens) == (212, 48)
     assert db.scalars(select(Lead)).one().ai_turns == 1
 
 

@@ -43,7 +43,10 @@ def test_claude_drafts_the_first_reply_from_the_business_profile(
     worker()
 
     assert [t["Body"] for t in twilio.sent] == [GOOD_DRAFT]
-    assert sent_reply(db).drafted_by == "claude"
+    reply = sent_reply(db)
+    assert reply.drafted_by == "claude"
+    # The Messages API's usage, as tests/claude_api.py answers it: the ROI page's AI cost.
+    assert (reply.ai_input_tokens, reply.ai_output_tokens) == (212, 48)
     request = claude.requests[0]
     assert request["model"] == MODEL
     assert "Acme Plumbing" in request["system"] and "plumbing business" in request["system"]
@@ -124,7 +127,9 @@ def test_a_bad_draft_is_never_sent(client, account, claude, twilio, worker, cloc
     worker()
     assert len(twilio.sent) == 1
     assert twilio.sent[0]["Body"] != bad_draft
-    assert sent_reply(db).drafted_by == "template"
+    reply = sent_reply(db)
+    assert reply.drafted_by == "template"
+    assert (reply.ai_input_tokens, reply.ai_output_tokens) == (212, 48)  # spent all the same
 
 
 def test_the_business_own_link_is_allowed():

@@ -7,7 +7,7 @@ cannot help with the single word HANDOFF. Never sends: ai_turn decides what to d
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from loopstrat.drafting.checks import draft_problems
 from loopstrat.drafting.claude import DraftFailed
@@ -26,6 +26,7 @@ class Turn:
     body: str
     drafted_by: str  # claude | template
     hand_off: str | None = None  # why a person must take over, if so
+    ai_tokens: tuple[int, int] | None = None  # Claude's usage for this turn
 
 
 def follow_up_system_prompt(profile: BusinessProfile) -> str:
@@ -61,15 +62,17 @@ def draft_turn(
     if drafter is None:
         return _template_turn(profile, first_name, holder, "no_model_configured")
     try:
-        text = drafter.complete(follow_up_system_prompt(profile), transcript)
+        completion = drafter.complete(follow_up_system_prompt(profile), transcript)
     except DraftFailed as exc:
         return _template_turn(profile, first_name, holder, str(exc))
+    text, tokens = completion.text, (completion.input_tokens, completion.output_tokens)
     if HANDOFF_MARKER in text.upper():
-        return Turn("", "claude", hand_off="model_cannot_help")
+        return Turn("", "claude", hand_off="model_cannot_help", ai_tokens=tokens)
     problems = draft_problems(text, profile)
     if problems:
-        return _template_turn(profile, first_name, holder, "rejected:" + ",".join(problems))
-    return Turn(text.strip(), "claude")
+        turn = _template_turn(profile, first_name, holder, "rejected:" + ",".join(problems))
+        return replace(turn, ai_tokens=tokens)
+    return Turn(text.strip(), "claude", ai_tokens=tokens)
 
 
 def _template_turn(

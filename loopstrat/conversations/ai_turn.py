@@ -215,6 +215,7 @@ def _store_follow_up(
         drafted_by=turn.drafted_by,
         contact_id=contact.id,
         lead_id=lead.id,
+        ai_tokens=turn.ai_tokens,
     ).id
 
 
@@ -241,6 +242,8 @@ def _store_draft(
             drafted_by=turn.drafted_by,
             status="draft",
             reason=turn.hand_off,
+            ai_input_tokens=turn.ai_tokens[0] if turn.ai_tokens else None,
+            ai_output_tokens=turn.ai_tokens[1] if turn.ai_tokens else None,
         )
     )
 

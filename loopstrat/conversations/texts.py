@@ -69,6 +69,7 @@ def store_text(
     contact_id: int | None,
     lead_id: int | None,
     sent_by_caller: bool = True,
+    ai_tokens: tuple[int, int] | None = None,
 ) -> Message:
     """The one row for `key` (new or as stored before) and its outbox row; the caller commits.
 
@@ -93,6 +94,8 @@ def store_text(
             status="deferred",
             reason="queued",
             scheduled_for=utcnow(),
+            ai_input_tokens=ai_tokens[0] if ai_tokens else None,
+            ai_output_tokens=ai_tokens[1] if ai_tokens else None,
         )
         session.add(msg)
         session.flush()

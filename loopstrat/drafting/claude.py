@@ -7,6 +7,7 @@ transient failures only while the budget lasts, so the template goes out in time
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import anthropic
 
@@ -19,6 +20,15 @@ BACKOFF_S = (0.25, 0.75, 1.5)
 
 class DraftFailed(Exception):
     """The model gave no usable text in time; the reason is short and safe to log."""
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The model's text and what it cost, as the Messages API reported its usage."""
+
+    text: str
+    input_tokens: int
+    output_tokens: int
 
 
 class ClaudeDrafter:
@@ -34,7 +44,9 @@ class ClaudeDrafter:
             timeout=settings.draft_budget_s,
         )
 
-    def complete(self, system: str, messages: list[dict[str, str]], max_tokens: int = 300) -> str:
+    def complete(
+        self, system: str, messages: list[dict[str, str]], max_tokens: int = 300
+    ) -> Completion:
         deadline = time.monotonic() + self.budget_s
         reason = "budget_exhausted"
         for attempt in range(len(BACKOFF_S) + 1):
@@ -55,7 +67,7 @@ class ClaudeDrafter:
 
     def _call(
         self, system: str, messages: list[dict[str, str]], max_tokens: int, timeout_s: float
-    ) -> str:
+    ) -> Completion:
         response = self.client.messages.create(
             model=self.model,
             max_tokens=max_tokens,
@@ -66,4 +78,5 @@ class ClaudeDrafter:
         text = "".join(block.text for block in response.content if block.type == "text")
         if response.stop_reason == "max_tokens":
             raise DraftFailed("truncated")
-        return text.strip()
+        usage = response.usage
+        return Completion(text.strip(), usage.input_tokens, usage.output_tokens)

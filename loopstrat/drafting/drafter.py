@@ -26,6 +26,8 @@ class Draft:
     body: str
     drafted_by: str  # claude | template
     fallback_reason: str | None = None
+    # Claude's usage, also when its draft was refused and the template went instead.
+    ai_tokens: tuple[int, int] | None = None
 
 
 def make_drafter(settings: Settings) -> Drafter | None:
@@ -37,20 +39,27 @@ def draft_first_reply(drafter: Drafter | None, profile: BusinessProfile, inquiry
     if drafter is None:
         return _template_first_reply(profile, inquiry, "no_model_configured")
     try:
-        text = drafter.complete(
+        completion = drafter.complete(
             first_reply_system_prompt(profile),
             [{"role": "user", "content": inquiry_prompt(inquiry)}],
         )
     except DraftFailed as exc:
         return _template_first_reply(profile, inquiry, str(exc))
-    body = with_first_message_duties(text, profile.name)
+    tokens = (completion.input_tokens, completion.output_tokens)
+    body = with_first_message_duties(completion.text, profile.name)
     problems = draft_problems(body, profile)
     if problems:
-        return _template_first_reply(profile, inquiry, "rejected:" + ",".join(problems))
-    return Draft(body, "claude")
+        reason = "rejected:" + ",".join(problems)
+        return _template_first_reply(profile, inquiry, reason, tokens)
+    return Draft(body, "claude", ai_tokens=tokens)
 
 
-def _template_first_reply(profile: BusinessProfile, inquiry: Inquiry, reason: str) -> Draft:
+def _template_first_reply(
+    profile: BusinessProfile,
+    inquiry: Inquiry,
+    reason: str,
+    ai_tokens: tuple[int, int] | None = None,
+) -> Draft:
     log.info("draft fallback=template reason=%s", reason)
     body = render_sms(
         "first_reply.txt",
@@ -58,4 +67,4 @@ def _template_first_reply(profile: BusinessProfile, inquiry: Inquiry, reason: st
         first_name=inquiry.first_name,
         service=inquiry.service,
     )
-    return Draft(with_first_message_duties(body, profile.name), "template", reason)
+    return Draft(with_first_message_duties(body, profile.name), "template", reason, ai_tokens)

@@ -60,7 +60,7 @@ def respond_to_lead(rt: Runtime, lead_id: int) -> Outcome | None:
 
     def compose() -> Composed:
         draft = draft_first_reply(rt.drafter, profile, inquiry)
-        return Composed(draft.body, draft.drafted_by)
+        return Composed(draft.body, draft.drafted_by, draft.ai_tokens)
 
     callback = status_callback_url(rt.settings)
     outcome = send_once(rt.sessions, rt.sms, callback, text, decide, compose)

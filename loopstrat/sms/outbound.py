@@ -51,6 +51,7 @@ class OutboundText:
 class Composed:
     body: str
     drafted_by: str
+    ai_tokens: tuple[int, int] | None = None  # Claude's input and output tokens for this text
 
 
 @dataclass(frozen=True)
@@ -226,10 +227,17 @@ def _claim(
         "claimed_at": now,
         "body": composed.body,
         "drafted_by": composed.drafted_by,
+        **_token_fields(composed),
         "reason": None,
         "scheduled_for": None,
     }
     return _write_row(session, text, seen, fields)
+
+
+def _token_fields(composed: Composed) -> dict[str, object]:
+    if composed.ai_tokens is None:
+        return {}
+    return {"ai_input_tokens": composed.ai_tokens[0], "ai_output_tokens": composed.ai_tokens[1]}
 
 
 def _write_row(
