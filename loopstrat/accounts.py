@@ -16,6 +16,7 @@ from loopstrat.models import Account
 from loopstrat.phones import InvalidPhone, normalise
 
 ZIP_LIST_RE = re.compile(r"^\d{5}$")
+HHMM = r"(?:[01]\d|2[0-3]):[0-5]\d"  # 00:00 to 23:59
 
 
 @dataclass(frozen=True)
@@ -37,10 +38,7 @@ def create_account(session: Session, spec: AccountSpec) -> Account:
     number = _phone("--twilio-number", spec.twilio_number)
     alert = _phone("--alert-phone", spec.alert_phone) if spec.alert_phone else None
     timezone = canonical_zone(spec.timezone)
-    zips = [z.strip() for z in spec.zips.split(",") if z.strip()]
-    bad = [z for z in zips if not ZIP_LIST_RE.match(z)]
-    if bad:
-        raise ValueError(f"--zips: not 5-digit ZIP codes: {', '.join(bad)}")
+    zips = service_zips(spec.zips, "--zips")
     if session.scalar(select(Account.id).where(Account.twilio_number == number)):
         raise ValueError(f"--twilio-number {number} already belongs to an account")
     account = Account(
@@ -48,7 +46,7 @@ def create_account(session: Session, spec: AccountSpec) -> Account:
         trade=trade,
         twilio_number=number,
         timezone=timezone,
-        service_zips=",".join(zips),
+        service_zips=zips,
         alert_phone=alert,
         website=spec.website,
         form_key=secrets.token_urlsafe(12),
@@ -57,6 +55,15 @@ def create_account(session: Session, spec: AccountSpec) -> Account:
     session.add(account)
     session.flush()
     return account
+
+
+def service_zips(raw: str, what: str = "service ZIPs") -> str:
+    """'84101, 84102' -> '84101,84102'; anything not a 5-digit ZIP is named in the error."""
+    zips = [z.strip() for z in raw.replace("\n", ",").split(",") if z.strip()]
+    bad = [z for z in zips if not ZIP_LIST_RE.match(z)]
+    if bad:
+        raise ValueError(f"{what}: not 5-digit ZIP codes: {', '.join(bad)}")
+    return ",".join(dict.fromkeys(zips))
 
 
 def canonical_zone(raw: str) -> str:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from loopstrat.accounts import HHMM
 from loopstrat.clock import utcnow
 from loopstrat.commands import command_runtime
 from loopstrat.conversations.inbound import InboundText, record_inbound
@@ -20,7 +21,7 @@ from loopstrat.models import Account
 from loopstrat.phones import InvalidPhone, normalise
 
 ACCOUNT = click.option("--account", "account_id", type=int, required=True, help="Account id.")
-DND_RE = re.compile(r"((?:[01]\d|2[0-3]):[0-5]\d)-((?:[01]\d|2[0-3]):[0-5]\d)")
+DND_RE = re.compile(rf"({HHMM})-({HHMM})")
 LEAD = click.option("--lead", "lead_id", type=int, required=True, help="Lead id.")
 
 

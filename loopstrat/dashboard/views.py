@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from loopstrat.dashboard import auth, home, join, lead, password, roi, team  # noqa: F401
+from loopstrat.dashboard import auth, home, join, lead, password, roi, settings, team  # noqa: F401
