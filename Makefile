@@ -6,7 +6,7 @@ ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
 STAMP := $(VENV)/.installed-$(shell cksum $(ROOT)pyproject.toml | cut -d' ' -f1)
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-pg lint bench clean browser
+.PHONY: install run test test-sqlite test-pg lint bench clean browser screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ test: install browser
 
 test-pg: install browser
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The README's pictures of the dashboard, taken by the browser tests at 375 px and 1280 px.
+screenshots: install browser
+	SAVE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/browser -k "phone_and_desktop" -q
 
 lint: install
 	$(BIN)/ruff check .
