@@ -155,6 +155,8 @@ class Lead(Base):
         # The dashboard's feed (newest first, by status) and the ROI page's period.
         Index("ix_leads_account_received", "account_id", "received_at"),
         Index("ix_leads_account_status_received", "account_id", "status", "received_at"),
+        Index("ix_leads_account_handoff", "account_id", "handoff_at"),  # the hand-off badge
+        Index("ix_leads_account_source", "account_id", "source"),
         NEVER_REUSE_IDS,
     )
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from loopstrat.compliance.holds import WHY
@@ -41,8 +42,8 @@ def feed_rows(
     query = (
         select(Lead, Contact.name, Contact.phone)
         .join(Contact, Contact.id == Lead.contact_id)
-        .where(Lead.account_id == account_id, *_filters(wanted))
-        .order_by(Lead.received_at.desc(), Lead.id.desc())
+        .where(Lead.account_id == account_id, *_filters(wanted, account_id))
+        .order_by(_newest(wanted), Lead.id.desc())
         .limit(PAGE_SIZE)
     )
     tz = ZoneInfo(zone)
@@ -61,19 +62,35 @@ def feed_rows(
     ]
 
 
-def _filters(wanted: FeedFilter) -> list[ColumnElement[bool]]:
+def _filters(wanted: FeedFilter, account_id: int) -> list[ColumnElement[bool]]:
     found: list[ColumnElement[bool]] = []
     if wanted.status:
         found.append(Lead.status == wanted.status)
     if wanted.source:
         found.append(Lead.source == wanted.source)
     q = wanted.q.strip()
-    digits = "".join(ch for ch in q if ch.isdigit())
     if q:
-        by_name = func.lower(Contact.name).contains(q.lower(), autoescape=True)
-        # A phone is searched by its digits: "(801) 555" finds +18015550123.
-        found.append(or_(by_name, Contact.phone.contains(digits)) if digits else by_name)
+        found.append(Lead.contact_id.in_(_matching_contacts(account_id, q)))
     return found
+
+
+def _newest(wanted: FeedFilter) -> ColumnElement[Any]:
+    """Newest first. With a search, by an expression no index provides: SQLite would
+    otherwise walk the received_at index through every lead, testing each against the few
+    matching contacts, rather than fetch those contacts' leads and sort them."""
+    if wanted.q.strip():
+        return func.coalesce(Lead.received_at, Lead.received_at).desc()
+    return Lead.received_at.desc()
+
+
+def _matching_contacts(account_id: int, q: str) -> Select[tuple[int]]:
+    """Searched in the contacts table alone, then their leads by index: a LIKE over the
+    join would read every lead of the account for a rare name."""
+    digits = "".join(ch for ch in q if ch.isdigit())
+    by_name = func.lower(Contact.name).contains(q.lower(), autoescape=True)
+    # A phone is searched by its digits: "(801) 555" finds +18015550123.
+    match = or_(by_name, Contact.phone.contains(digits)) if digits else by_name
+    return select(Contact.id).where(Contact.account_id == account_id, match)  # type: ignore[return-value]
 
 
 def sources(session: Session, account_id: int) -> list[str]:
