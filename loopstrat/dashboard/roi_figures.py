@@ -104,24 +104,51 @@ def figures(session: Session, account_id: int, period: Period, settings: Setting
     )
     speed = seconds_between(session, Lead.first_response_at, Lead.received_at)
     answered = and_(in_period, Lead.first_response_at.is_not(None))
-    leads = _count(session, in_period)
-    n_answered = _count(session, answered)
+    counts = _counts(session, in_period, speed)
     speeds = _speeds(session, speed, answered)
     return Figures(
-        leads=leads,
-        answered=n_answered,
+        leads=counts.leads,
+        answered=counts.answered,
         around_the_clock=speeds[0],
         splits=speeds[1:],
-        answered_within_60s=_share(
-            _count(session, and_(answered, speed <= ANSWERED_FAST_S)), leads
-        ),
-        reply_rate=_share(_count(session, and_(answered, _texted_back())), n_answered),
-        handoffs=_count(session, and_(in_period, Lead.handoff_at.is_not(None))),
+        answered_within_60s=_share(counts.fast, counts.leads),
+        reply_rate=_share(counts.texted_back, counts.answered),
+        handoffs=counts.handoffs,
         handoff_answer=_handoff_answer(session, in_period),
         booked=_count(session, _booked(account_id, period)),
         revenue_usd=_revenue(session, account_id, period),
         cost=_cost(session, account_id, period, settings),
     )
+
+
+@dataclass(frozen=True)
+class _Counts:
+    leads: int
+    answered: int
+    fast: int
+    texted_back: int
+    handoffs: int
+
+
+def _counts(
+    session: Session, in_period: ColumnElement[bool], speed: ColumnElement[float]
+) -> _Counts:
+    """The period's counts in one pass over its leads."""
+    answered = Lead.first_response_at.is_not(None)
+
+    def how_many(condition: ColumnElement[bool]) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = session.execute(
+        select(
+            func.count(),
+            how_many(answered),
+            how_many(and_(answered, speed <= ANSWERED_FAST_S)),
+            how_many(and_(answered, _texted_back())),
+            how_many(Lead.handoff_at.is_not(None)),
+        ).where(in_period)
+    ).one()
+    return _Counts(*(int(n) for n in row))
 
 
 def _count(session: Session, where: ColumnElement[bool]) -> int:
