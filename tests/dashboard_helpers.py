@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from loopstrat import runtime
 from loopstrat.dashboard.passwords import hash_password
-from loopstrat.models import Account, User
+from loopstrat.models import Account, Message, User
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a test user's
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -27,6 +27,24 @@ def make_user(
         session.refresh(user)
         session.expunge(user)
         return user
+
+
+def add_draft(db: Any, account: Account, lead_id: int, body: str, to: str) -> Message:
+    """An assist-mode draft from Claude, waiting for a person to send, edit or drop it."""
+    draft = Message(
+        account_id=account.id,
+        lead_id=lead_id,
+        direction="out",
+        kind="follow_up",
+        to_phone=to,
+        from_phone=account.twilio_number,
+        body=body,
+        status="draft",
+        drafted_by="claude",
+    )
+    db.add(draft)
+    db.commit()
+    return draft
 
 
 def csrf_token(client: FlaskClient, path: str = "/dashboard/sign-in") -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from loopstrat.models import Lead, Message
 from tests.conftest import make_account
-from tests.dashboard_helpers import csrf_token, make_user, signed_in_client
+from tests.dashboard_helpers import add_draft, csrf_token, make_user, signed_in_client
 from tests.test_speed_to_lead import LEAD, post_lead
 from tests.twilio_inbound import JANE, text_in
 
@@ -166,19 +166,7 @@ def test_take_over_hand_back_and_outcomes(app, client, rt, account, twilio, work
 
 def test_assist_drafts_can_be_dropped(app, client, rt, account, twilio, worker, clock, db):
     lead_id = _lead(client, account, worker)
-    draft = Message(
-        account_id=account.id,
-        lead_id=lead_id,
-        direction="out",
-        kind="follow_up",
-        to_phone=JANE,
-        from_phone=account.twilio_number,
-        body="Tuesday works, what time?",
-        status="draft",
-        drafted_by="claude",
-    )
-    db.add(draft)
-    db.commit()
+    draft = add_draft(db, account, lead_id, "Tuesday works, what time?", JANE)
     owner = signed_in_client(app.test_client(), make_user(rt, account))
     page = owner.get(f"/dashboard/leads/{lead_id}").get_data(as_text=True)
     assert "Send draft" in page and "Tuesday works, what time?" in page

@@ -8,7 +8,7 @@ import pytest
 from loopstrat.dashboard import PUBLIC_ENDPOINTS
 from loopstrat.models import Message
 from tests.conftest import make_account
-from tests.dashboard_helpers import csrf_token, make_user, signed_in_client
+from tests.dashboard_helpers import add_draft, csrf_token, make_user, signed_in_client
 from tests.test_speed_to_lead import post_lead
 from tests.twilio_inbound import JANE
 
@@ -21,19 +21,7 @@ def _theirs(client, rt, account, worker, db) -> dict[str, int]:
     """Ids of another account's records, one per kind of URL argument."""
     lead_id = post_lead(client, account).get_json()["lead_id"]
     worker()
-    draft = Message(
-        account_id=account.id,
-        lead_id=lead_id,
-        direction="out",
-        kind="follow_up",
-        to_phone=JANE,
-        from_phone=account.twilio_number,
-        body="a draft",
-        status="draft",
-        drafted_by="claude",
-    )
-    db.add(draft)
-    db.commit()
+    draft = add_draft(db, account, lead_id, "a draft", JANE)
     return {"lead_id": lead_id, "draft_id": draft.id}
 
 

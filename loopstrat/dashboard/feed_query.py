@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from loopstrat.compliance.holds import WHY
+from loopstrat.conversations.handoff import hand_off_open
 from loopstrat.models import Contact, Lead
 
 PAGE_SIZE = 50
@@ -109,9 +110,7 @@ def waiting_for_a_person(session: Session, account_id: int) -> int:
 
 
 def who_has(lead: Lead, ai_mode: str) -> str:
-    if lead.handoff_at is not None and (
-        lead.last_human_reply_at is None or lead.last_human_reply_at < lead.handoff_at
-    ):
+    if hand_off_open(lead):
         return "waits for a person"
     return "person" if lead.owner == "human" or ai_mode == "off" else "AI"
 
