@@ -78,6 +78,9 @@ def _lead(account_id: int, i: int, now: datetime, rng: random.Random) -> dict[st
         "id": i, "account_id": account_id, "contact_id": i, "inquiry": "leaky faucet",
         "source": SOURCES[i % len(SOURCES)], "received_at": received, "updated_at": received,
         "consent_at": received, "response_state": "responded", "first_response_at": answered,
+        "first_response_s": (answered - received).total_seconds(),
+        "first_touch_by": "person" if i % 11 == 0 else "claude",
+        "last_inbound_at": answered + timedelta(minutes=5),  # _texts: the lead's first reply
         "held_until": answered if held else None, "hold_reason": "quiet_hours" if held else None,
         "status": status, "booked_at": answered if booked else None,
         "job_value_cents": rng.randrange(20_000, 400_000) if booked else None,
@@ -95,12 +98,17 @@ def _texts(account_id: int, lead: dict[str, Any], n: int) -> list[dict[str, Any]
             "account_id": account_id, "contact_id": lead["contact_id"], "lead_id": lead["id"],
             "direction": "out" if out else "in", "kind": _kind(k, out),
             "to_phone": "+18015550000", "from_phone": "+18015550111", "body": "bench text",
-            "status": "delivered" if out else "received", "drafted_by": "claude" if out else "lead",
+            "status": "delivered" if out else "received",
+            "drafted_by": _author(k, lead) if out else "lead",
             "segments": 1 if out else None, "ai_input_tokens": 400 if out else None,
             "ai_output_tokens": 60 if out else None, "created_at": at, "updated_at": at,
             "sent_at": at if out else None,
         })  # fmt: skip
     return rows
+
+
+def _author(k: int, lead: dict[str, Any]) -> str:
+    return str(lead["first_touch_by"]) if k == 0 else "claude"
 
 
 def _kind(k: int, out: bool) -> str:

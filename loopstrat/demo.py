@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from loopstrat.clock import utcnow
 from loopstrat.conversations.inbound import LEAD_TEXT_KIND
+from loopstrat.leads.first_touch import stamp_first_touch
 from loopstrat.models import Account, ConsentEvent, Contact, Lead, Message
 
 
@@ -66,7 +67,7 @@ def _add(session: Session, account: Account, demo: DemoLead, now: datetime) -> N
     lead = Lead(
         account_id=account.id, contact_id=contact.id, inquiry=demo.inquiry, source="demo",
         received_at=received, consent_at=received, response_state="responded",
-        first_response_at=answered, status=demo.status, job_value_cents=demo.job_value_cents,
+        status=demo.status, job_value_cents=demo.job_value_cents,
         held_until=answered if demo.held_overnight else None,
         hold_reason="quiet_hours" if demo.held_overnight else None,
         booked_at=answered + timedelta(hours=1) if demo.status == "booked" else None,
@@ -81,7 +82,13 @@ def _add(session: Session, account: Account, demo: DemoLead, now: datetime) -> N
     texts = (("out", "template", first), *demo.thread)
     for n, (direction, author, body) in enumerate(texts):
         at = answered + timedelta(minutes=7 * n)
-        session.add(_text(account, contact, lead, direction, author, body, at))
+        msg = _text(account, contact, lead, direction, author, body, at)
+        session.add(msg)
+        session.flush()
+        if direction == "out":
+            stamp_first_touch(session, msg.id)
+        else:
+            lead.last_inbound_at = at
 
 
 def _text(account: Account, contact: Contact, lead: Lead, direction: str, author: str,

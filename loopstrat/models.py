@@ -13,12 +13,14 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -157,6 +159,30 @@ class Lead(Base):
         Index("ix_leads_account_status_received", "account_id", "status", "received_at"),
         Index("ix_leads_account_handoff", "account_id", "handoff_at"),  # the hand-off badge
         Index("ix_leads_account_source", "account_id", "source"),
+        # The ROI page's speed figures, read in speed order from the index alone: every split
+        # (held, source, first touch, texted back) is a column here, not a lookup of the row.
+        Index(
+            "ix_leads_account_speed",
+            "account_id",
+            "first_response_s",
+            "received_at",
+            "source",
+            "first_touch_by",
+            "held_until",
+            "last_inbound_at",
+            sqlite_where=text("first_response_s IS NOT NULL"),
+            postgresql_where=text("first_response_s IS NOT NULL"),
+        ),
+        # The ROI's booked jobs and revenue: booked leads only, summed from the index alone.
+        Index(
+            "ix_leads_account_booked",
+            "account_id",
+            "booked_at",
+            "status",
+            "job_value_cents",
+            sqlite_where=text("booked_at IS NOT NULL"),
+            postgresql_where=text("booked_at IS NOT NULL"),
+        ),
         NEVER_REUSE_IDS,
     )
 
@@ -176,7 +202,11 @@ class Lead(Base):
     # The reply's story: pending -> held (quiet hours; or a flood at the door, see
     # leads/flood.py) -> responded | suppressed.
     response_state: Mapped[str] = mapped_column(String(20), default="pending")
+    # The lead's first answer, whoever wrote it (leads/first_touch.py): when it was sent, how
+    # many seconds after the lead arrived, and by whom (claude | template | person).
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_response_s: Mapped[float | None] = mapped_column(Float)
+    first_touch_by: Mapped[str | None] = mapped_column(String(10))
     held_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hold_reason: Mapped[str | None] = mapped_column(String(60))
     # new | responded | replied | qualified | booked | lost | completed (the job is done)
@@ -195,6 +225,10 @@ class Lead(Base):
     last_human_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+# Twilio's segment count is written when it accepts a text, so only sent texts have one.
+BILLED = "segments IS NOT NULL OR ai_input_tokens IS NOT NULL"
+
+
 class Message(Base):
     """One text, either way. An outbound row is claimed (idempotency_key) before Twilio sends."""
 
@@ -202,7 +236,17 @@ class Message(Base):
     __table_args__ = (
         Index("ix_messages_account_contact", "account_id", "contact_id", "created_at"),
         Index("ix_messages_lead", "lead_id", "created_at"),
-        Index("ix_messages_account_created", "account_id", "created_at"),  # the ROI's costs
+        # The ROI's costs, summed from the index alone: only billed texts and Claude's drafts.
+        Index(
+            "ix_messages_account_billed",
+            "account_id",
+            "created_at",
+            "segments",
+            "ai_input_tokens",
+            "ai_output_tokens",
+            sqlite_where=text(BILLED),
+            postgresql_where=text(BILLED),
+        ),
         NEVER_REUSE_IDS,
     )
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from loopstrat.dashboard.roi_figures import figures
+from loopstrat.leads.first_touch import stamp_first_touch
 from loopstrat.models import Contact, Lead, Message
 from tests.conftest import make_account
 from tests.dashboard_helpers import make_user, signed_in_client
@@ -18,13 +19,12 @@ def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, second, tzinfo=UTC)
 
 
-def _lead(db, account, phone, received, *, source="web_form", answered_s=None, held=False, **extra):
+def _lead(db, account, phone, received, *, source="web_form", **extra):
     contact = Contact(account_id=account.id, phone=phone, name="Fixture", consent_at=received)
     db.add(contact)
     db.flush()
-    first = received + timedelta(seconds=answered_s) if answered_s is not None else None
     lead = Lead(account_id=account.id, contact_id=contact.id, source=source, received_at=received,
-                first_response_at=first, held_until=first if held else None, **extra)  # fmt: skip
+                **extra)  # fmt: skip
     db.add(lead)
     db.flush()
     return lead
@@ -34,14 +34,21 @@ def _text(
     db, lead, at_, *, direction="out", author="template", segments=1, sent=True, kind=None, **extra
 ):
     out = direction == "out"
-    db.add(Message(
+    msg = Message(
         account_id=lead.account_id, contact_id=lead.contact_id, lead_id=lead.id,
         direction=direction, kind=kind or ("first_reply" if out else "inbound"),
         to_phone="+18015550100", from_phone="+18015550111", body="x",
         status="delivered" if out and sent else ("deferred" if out else "received"),
-        drafted_by=author if out else "lead", segments=segments if out else None,
+        drafted_by=author if out else "lead", segments=segments if out and sent else None,
         created_at=at_, sent_at=at_ if out and sent else None, **extra,
-    ))  # fmt: skip
+    )  # fmt: skip
+    db.add(msg)
+    db.flush()
+    # What the sending and the inbound webhook write on the lead (its first answer, its reply).
+    if out:
+        stamp_first_touch(db, msg.id)
+    else:
+        lead.last_inbound_at = at_
 
 
 @pytest.fixture
@@ -51,19 +58,19 @@ def fixture_account(rt, db, clock):
     account = make_account(rt)
     other = make_account(rt, name="Other Co", twilio_number="+18015550222")
     # L1: a web form lead answered by the template in 20 s, texted back, booked for $1,200.
-    l1 = _lead(db, account, "+18015550101", at(24, 17), answered_s=20, status="booked",
+    l1 = _lead(db, account, "+18015550101", at(24, 17), status="booked",
                booked_at=at(24, 18), job_value_cents=120_000)  # fmt: skip
     _text(db, l1, at(24, 17, 0, 20))
     _text(db, l1, at(24, 17, 5), direction="in")
     # L2: 22:00 in Denver, held for quiet hours until 8:00: 10 h = 36,000 s; a 2-segment text.
-    l2 = _lead(db, account, "+18015550102", at(24, 5), answered_s=36_000, held=True)
+    l2 = _lead(db, account, "+18015550102", at(24, 5), held_until=at(24, 15))
     _text(db, l2, at(24, 15), segments=2)
     # L3: from Google Ads, a person answered first, in 300 s.
-    l3 = _lead(db, account, "+18015550103", at(23, 16), source="google_ads", answered_s=300)
+    l3 = _lead(db, account, "+18015550103", at(23, 16), source="google_ads")
     _text(db, l3, at(23, 16, 5), author="person", kind="human_reply")
     # L4: Google Ads, Claude in 10 s (200,000 tokens in, 20,000 out), texted back, handed off
     # at 16:10 and a person answered at 16:25 (900 s); the contractor's alert is 1 segment.
-    l4 = _lead(db, account, "+18015550104", at(22, 16), source="google_ads", answered_s=10,
+    l4 = _lead(db, account, "+18015550104", at(22, 16), source="google_ads",
                handoff_at=at(22, 16, 10), handoffs=1)  # fmt: skip
     _text(
         db, l4, at(22, 16, 0, 10), author="claude", ai_input_tokens=200_000, ai_output_tokens=20_000
@@ -75,10 +82,10 @@ def fixture_account(rt, db, clock):
     l5 = _lead(db, account, "+18015550105", at(21, 16))
     _text(db, l5, at(21, 16), sent=False)
     # Outside the period (Nov 10) and another account's booked lead: neither counts.
-    old = _lead(db, account, "+18015550106", at(10, 16), answered_s=5, status="booked",
+    old = _lead(db, account, "+18015550106", at(10, 16), status="booked",
                 booked_at=at(10, 17), job_value_cents=99_900)  # fmt: skip
     _text(db, old, at(10, 16))
-    theirs = _lead(db, other, "+18015550107", at(24, 16), answered_s=3, status="booked",
+    theirs = _lead(db, other, "+18015550107", at(24, 16), status="booked",
                    booked_at=at(24, 17), job_value_cents=500_000)  # fmt: skip
     _text(db, theirs, at(24, 16), segments=9)
     db.commit()

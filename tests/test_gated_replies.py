@@ -53,6 +53,8 @@ def test_night_lead_is_held_until_eight_and_then_sent_once(client, account, rt, 
     lead = db.get(Lead, lead_id)
     assert lead.response_state == "responded"
     assert lead.first_response_at == MORNING_8AM_DENVER
+    assert lead.first_response_s == (MORNING_8AM_DENVER - NIGHT).total_seconds()
+    assert lead.first_touch_by == the_reply(db, lead_id).drafted_by
     assert lead.held_until == MORNING_8AM_DENVER  # the report can tell "held" from "slow"
 
 
@@ -161,6 +163,13 @@ def test_a_person_who_answers_at_night_stands_the_held_first_reply_down_at_once(
         worker()
     to_lead = [m["Body"] for m in twilio.sent if m["To"] == JANE]
     assert to_lead == ["Acme Plumbing: Mike here. Reply STOP to opt out."]
+    # The lead's first answer is the person's, at 8:00:30: that is its speed to lead.
+    db.expire_all()
+    lead = db.get(Lead, lead_id)
+    assert (lead.first_touch_by, lead.first_response_at) == (
+        "person",
+        MORNING_8AM_DENVER + timedelta(seconds=30),
+    )
 
 
 def test_consent_given_with_an_earlier_inquiry_does_not_cover_a_new_one(

@@ -12,7 +12,7 @@ from pygal.style import Style
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from loopstrat.dashboard.roi_figures import Period, seconds_between
+from loopstrat.dashboard.roi_figures import Period
 from loopstrat.models import Lead
 
 # pygal adds a legacy import hook (for pygal.maps plugins, unused here) to sys.meta_path; it
@@ -60,7 +60,7 @@ def _local_day(session: Session, zone: str, period: Period):  # type: ignore[no-
 
 
 def speed_buckets(session: Session, account_id: int, period: Period) -> list[tuple[str, int]]:
-    speed = seconds_between(session, Lead.first_response_at, Lead.received_at)
+    speed = Lead.first_response_s
     columns = [
         func.sum(case((and_(speed >= low, speed < high) if high else speed >= low, 1), else_=0))
         for _label, low, high in SPEED_BUCKETS
@@ -70,7 +70,7 @@ def speed_buckets(session: Session, account_id: int, period: Period) -> list[tup
             Lead.account_id == account_id,
             Lead.received_at >= period.start,
             Lead.received_at < period.end,
-            Lead.first_response_at.is_not(None),
+            speed.is_not(None),
         )
     ).one()
     return [(label, int(n or 0)) for (label, _l, _h), n in zip(SPEED_BUCKETS, row, strict=True)]

@@ -16,7 +16,8 @@ from loopstrat.compliance.holds import describe_hold
 from loopstrat.drafting.drafter import draft_first_reply
 from loopstrat.drafting.profile import BusinessProfile, Inquiry
 from loopstrat.journal import note_change
-from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.leads.first_touch import stamp_first_touch
+from loopstrat.models import Account, Contact, Lead
 from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
 from loopstrat.sms.outbound import Composed, OutboundText, Outcome, send_once
@@ -121,10 +122,9 @@ def record_outcome(rt: Runtime, lead_id: int, outcome: Outcome) -> None:
 
 def _record_on_lead(session: Session, lead: Lead, outcome: Outcome, goes_on: bool) -> None:
     if outcome.result in ("sent", "already"):
-        msg = session.get(Message, outcome.message_id) if outcome.message_id else None
         lead.response_state = "responded"
-        if lead.first_response_at is None and msg is not None:
-            lead.first_response_at = msg.sent_at
+        if outcome.message_id is not None:
+            stamp_first_touch(session, outcome.message_id)
         if lead.status == "new":
             lead.status = "responded"
     elif outcome.result == "blocked":

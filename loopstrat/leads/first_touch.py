@@ -1,0 +1,41 @@
+"""A lead's first answer, written on the lead when a text to it is sent: when, how many seconds
+after the lead arrived (its speed to lead), and who wrote it. The feed, Airtable and the ROI
+page read these columns instead of searching the lead's texts each time."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
+
+from loopstrat.models import Lead, Message
+
+# The texts that answer a lead: its first reply and the conversation's texts, by the AI, the
+# template or a person. Not alerts to the contractor, opt-out confirmations, HELP answers or
+# campaign texts: none of them answers the inquiry.
+ANSWERING_KINDS = frozenset({"first_reply", "follow_up", "holding", "human_reply"})
+
+
+def stamp_first_touch(session: Session, message_id: int) -> int | None:
+    """Called after a send settles, in its transaction. The earliest sent answer wins, whatever
+    order two racing sends settle in. Returns the lead's id when its first answer changed."""
+    msg = session.get(Message, message_id)
+    if msg is None or msg.lead_id is None or msg.sent_at is None:
+        return None
+    if msg.direction != "out" or msg.kind not in ANSWERING_KINDS:
+        return None
+    lead = session.get(Lead, msg.lead_id)
+    if lead is None:
+        return None
+    stamped = session.execute(
+        update(Lead)
+        .where(
+            Lead.id == lead.id,
+            or_(Lead.first_response_at.is_(None), Lead.first_response_at > msg.sent_at),
+        )
+        .values(
+            first_response_at=msg.sent_at,
+            first_response_s=(msg.sent_at - lead.received_at).total_seconds(),
+            first_touch_by=msg.drafted_by or "template",
+        )
+    )
+    return lead.id if stamped.rowcount == 1 else None  # type: ignore[attr-defined]
