@@ -57,12 +57,14 @@ def create_account(session: Session, spec: AccountSpec) -> Account:
     return account
 
 
-def service_zips(raw: str, what: str = "service ZIPs") -> str:
-    """'84101, 84102' -> '84101,84102'; anything not a 5-digit ZIP is named in the error."""
+def service_zips(raw: str, what: str | None = "service ZIPs") -> str:
+    """'84101, 84102' -> '84101,84102'; anything not a 5-digit ZIP is named in the error
+    (after `what`, when the caller's own label does not already name the field)."""
     zips = [z.strip() for z in raw.replace("\n", ",").split(",") if z.strip()]
     bad = [z for z in zips if not ZIP_LIST_RE.match(z)]
     if bad:
-        raise ValueError(f"{what}: not 5-digit ZIP codes: {', '.join(bad)}")
+        problem = f"not 5-digit ZIP codes: {', '.join(bad)}"
+        raise ValueError(f"{what}: {problem}" if what else problem)
     return ",".join(dict.fromkeys(zips))
 
 

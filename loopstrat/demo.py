@@ -7,12 +7,14 @@ written straight to the database: nothing is texted. Seeded once, with the demo 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from loopstrat.clock import utcnow
 from loopstrat.conversations.inbound import LEAD_TEXT_KIND
+from loopstrat.drafting.checks import with_first_message_duties
 from loopstrat.leads.first_touch import stamp_first_touch
 from loopstrat.models import Account, ConsentEvent, Contact, Lead, Message
 
@@ -22,7 +24,8 @@ class DemoLead:
     name: str
     phone: str
     inquiry: str
-    hours_ago: float
+    days_ago: int
+    at: time  # on the account's clock: by day, answered at once; at night, held until 8:00
     answered_after_s: int
     status: str
     thread: tuple[tuple[str, str, str], ...]  # (direction, author, body) after the first reply
@@ -32,16 +35,18 @@ class DemoLead:
 
 
 DEMO_LEADS = (
-    DemoLead("Demo: Ana Ruiz", "+18015550101", "Water heater leaking in the garage", 50, 14,
+    DemoLead("Demo: Ana Ruiz", "+18015550101", "Water heater leaking in the garage", 2,
+             time(10, 15), 14,
              "booked", (("in", "lead", "Yes please, Thursday morning?"),
                         ("out", "person", "Thursday 8am it is. Mike calls on his way.")),
              job_value_cents=185_000),
-    DemoLead("Demo: Ben Ortiz", "+18015550102", "Kitchen sink clogged, how much to clear it?", 3,
-             9, "replied", (("in", "lead", "What would that cost?"),),
+    DemoLead("Demo: Ben Ortiz", "+18015550102", "Kitchen sink clogged, how much to clear it?", 1,
+             time(16, 5), 9, "replied", (("in", "lead", "What would that cost?"),),
              waits_for_person=True),
-    DemoLead("Demo: Cara Lee", "+18015550103", "No hot water since last night", 14, 33_600,
-             "responded", (), held_overnight=True),
-    DemoLead("Demo: Dan Fox", "+18015550104", "Quote for a new toilet", 120, 21, "lost",
+    DemoLead("Demo: Cara Lee", "+18015550103", "No hot water since last night", 2,
+             time(22, 40), 0, "responded", (), held_overnight=True),
+    DemoLead("Demo: Dan Fox", "+18015550104", "Quote for a new toilet", 5, time(13, 30), 21,
+             "lost",
              (("in", "lead", "Found someone else, thanks"),)),
 )  # fmt: skip
 
@@ -55,8 +60,7 @@ def seed_demo_leads(session: Session, account: Account) -> int:
 
 
 def _add(session: Session, account: Account, demo: DemoLead, now: datetime) -> None:
-    received = now - timedelta(hours=demo.hours_ago)
-    answered = received + timedelta(seconds=demo.answered_after_s)
+    received, answered = _times(demo, now, ZoneInfo(account.timezone))
     contact = Contact(account_id=account.id, phone=demo.phone, name=demo.name, consent_at=received)
     session.add(contact)
     session.flush()
@@ -78,7 +82,9 @@ def _add(session: Session, account: Account, demo: DemoLead, now: datetime) -> N
     session.add(lead)
     session.flush()
     first_name, asked = demo.name.split()[1], demo.inquiry.lower()
-    first = f"Hi {first_name}, this is {account.name}. We got your request: {asked}."
+    first = with_first_message_duties(
+        f"Hi {first_name}, this is {account.name}. We got your request: {asked}.", account.name
+    )
     texts = (("out", "template", first), *demo.thread)
     for n, (direction, author, body) in enumerate(texts):
         at = answered + timedelta(minutes=7 * n)
@@ -89,6 +95,16 @@ def _add(session: Session, account: Account, demo: DemoLead, now: datetime) -> N
             stamp_first_touch(session, msg.id)
         else:
             lead.last_inbound_at = at
+
+
+def _times(demo: DemoLead, now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """When the demo lead came and was answered, as the real gates would have had it: a lead
+    of the night is answered at 8:00 the next morning."""
+    day = now.astimezone(zone).date() - timedelta(days=demo.days_ago)
+    received = datetime.combine(day, demo.at, zone)
+    if demo.held_overnight:
+        return received, datetime.combine(day + timedelta(days=1), time(8), zone)
+    return received, received + timedelta(seconds=demo.answered_after_s)
 
 
 def _text(account: Account, contact: Contact, lead: Lead, direction: str, author: str,

@@ -46,7 +46,9 @@ def test_a_session_expires(client, rt, account, clock):
 
 def test_members_do_not_see_the_team_page(client, rt, account):
     signed_in_client(client, make_user(rt, account, role="member"))
-    assert client.get("/dashboard/team").status_code == 404
+    page = client.get("/dashboard/team")
+    assert page.status_code == 404
+    assert "Back to the leads" in page.get_data(as_text=True)  # the menu, not a bare error
     token = csrf_token(client, "/dashboard/")
     made = client.post("/dashboard/team/invites", data={"csrf_token": token, "role": "admin"})
     assert made.status_code == 404

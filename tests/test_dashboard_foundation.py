@@ -34,8 +34,10 @@ def test_a_post_without_the_csrf_token_is_refused(client, rt, account):
     signed_in_client(client, user)
     assert client.post("/dashboard/sign-out").status_code == 400
     token = csrf_token(client, "/dashboard/")
-    assert client.post("/dashboard/sign-out", data={"csrf_token": token}).status_code == 302
+    out = client.post("/dashboard/sign-out", data={"csrf_token": token})
+    assert out.status_code == 302
     assert client.get("/dashboard/").status_code == 302  # signed out
+    assert "You are signed out." in client.get(out.headers["Location"]).get_data(as_text=True)
 
 
 def test_every_page_carries_the_security_headers(client, rt, account):

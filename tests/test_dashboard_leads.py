@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import time_machine
@@ -131,8 +132,24 @@ def test_a_reply_at_night_is_held_and_says_until_when(app, client, rt, account, 
             request_key="k",
         )
         page = owner.get(f"/dashboard/leads/{lead_id}").get_data(as_text=True)
+        worker()  # the first reply, held for the morning too, stands down for the person's
+        feed = owner.get("/dashboard/").get_data(as_text=True)
     assert "Reply held for quiet hours: goes at 8:00 in America/Denver (15:00 UTC)." in page
     assert twilio.sent == []
+    # The lead's first answer is the person's, waiting for 8:00: never "not texted".
+    assert "held for quiet hours until 8:00" in feed and "not texted" not in feed
+
+
+def test_with_ai_replies_off_there_is_nothing_to_take_over(app, client, rt, twilio, worker, db):
+    for mode, shown in (("off", False), ("auto", True)):
+        account = make_account(rt, ai_mode=mode, twilio_number=f"+1801555{len(mode):04d}")
+        lead_id = _lead(client, account, worker)
+        owner = signed_in_client(
+            app.test_client(), make_user(rt, account, email=f"{mode}@x.example")
+        )
+        page = owner.get(f"/dashboard/leads/{lead_id}").get_data(as_text=True)
+        assert ('id="take-over"' in page) is shown
+        assert ("AI replies are off for this account" in page) is not shown
 
 
 def test_take_over_hand_back_and_outcomes(app, client, rt, account, twilio, worker, clock, db):
@@ -180,7 +197,8 @@ def test_the_consent_evidence_is_shown(app, client, rt, account, twilio, worker,
     lead_id = _lead(client, account, worker)
     owner = signed_in_client(app.test_client(), make_user(rt, account))
     page = owner.get(f"/dashboard/leads/{lead_id}").get_data(as_text=True)
-    assert "To be texted about this request: 2026-" in page
+    # On the account's clock (Denver), its zone named.
+    assert re.search(r"To be texted about this request: \w{3} \d+, 2026 \d+:\d\d M[SD]T", page)
     assert account.consent_text[:30] in page
 
 

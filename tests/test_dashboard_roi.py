@@ -152,6 +152,9 @@ def test_a_custom_period_and_bad_ones(rt, db, fixture_account, app):
     )
     assert owner.get("/dashboard/roi?days=12").status_code == 400
     assert owner.get("/dashboard/roi.csv?start=soon&end=2026-11-10").status_code == 400
+    # The page shows the last 30 days instead, and its CSV link is of those, not the bad ask.
+    page = reversed_.get_data(as_text=True)
+    assert "(30 days" in page and 'href="/dashboard/roi.csv?days=30"' in page
 
 
 def test_the_charts_are_svg_of_our_own(rt, db, fixture_account, app):
@@ -164,6 +167,9 @@ def test_the_charts_are_svg_of_our_own(rt, db, fixture_account, app):
         assert "script-src" not in chart.headers["Content-Security-Policy"]  # no script at all
     days = owner.get("/dashboard/roi/leads-per-day.svg?days=7").get_data(as_text=True)
     assert "Nov 24" in days and "Nov 19" in days
+    # 90 bars: every tenth day labelled in full, none cut to "…".
+    quarter = owner.get("/dashboard/roi/leads-per-day.svg?days=90").get_data(as_text=True)
+    assert "…" not in quarter and "Aug 28" in quarter  # the period's first day
 
 
 def test_the_query_functions_alone(rt, db, fixture_account):

@@ -53,7 +53,8 @@ def test_the_profile_and_conversations_save_with_an_audit_row(app, rt, account, 
         "07:00",
     )
     page = admin.get("/dashboard/settings").get_data(as_text=True)
-    assert 'value="Acme Plumbing &amp; Drains"' in page and "Saved: " in page
+    assert 'value="Acme Plumbing &amp; Drains"' in page
+    assert "Saved: AI mode, AI quiet spell, hand-off window, alert phone" in page
     rows = db.scalars(
         select(AuditLog).where(AuditLog.account_id == account.id).order_by(AuditLog.id)
     ).all()
@@ -74,7 +75,8 @@ def test_bad_input_changes_nothing_and_says_why(app, rt, account, db):
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400
     assert (
-        "ZIP codes: not 5-digit ZIP codes: 8410" in page
+        "Service ZIP codes: not 5-digit ZIP codes: 8410" in page
+        and "ZIP codes: ZIP codes" not in page  # the field is named once
         and "Business name: must not be empty" in page
     )
     assert _account(db, account).name == before

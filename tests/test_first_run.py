@@ -16,6 +16,8 @@ import pytest
 from sqlalchemy import func, select
 
 from loopstrat.accounts import canonical_zone
+from loopstrat.compliance import REPLY, Allow, may_text
+from loopstrat.compliance.consent import recipient_of
 from loopstrat.compliance.holds import DAY_STARTS, describe_hold
 from loopstrat.compliance.quiet_hours import FEDERAL_WINDOW, STRICT_STATE_WINDOWS
 from loopstrat.config import ConfigError, Settings, load_settings, without_secrets
@@ -217,6 +219,21 @@ def test_the_demo_account_comes_with_marked_demo_leads_once(app, rt, db, twilio)
     assert feed.count('class="lead-row"') == 4
     assert "held for quiet hours" in feed and "waits for a person" in feed
     assert twilio.sent == []
+
+
+def test_the_demo_leads_were_texted_as_the_gates_would_have_let_them(rt, db):
+    account = demo_account(rt)
+    texts = db.scalars(select(Message).where(Message.direction == "out")).all()
+    assert texts
+    for text in texts:
+        contact = db.get(Contact, text.contact_id)
+        recipient = recipient_of(contact, account, None)
+        # A demo that texts at night would teach the newcomer the wrong product.
+        decision = may_text(
+            recipient=recipient, purpose=REPLY, now=text.sent_at, account_active=True
+        )
+        assert isinstance(decision, Allow), (contact.name, text.sent_at, decision)
+        assert "Reply STOP" in text.body or text.kind != "first_reply"
 
 
 def test_text_in_refuses_a_number_the_intake_would_refuse(rt, account, db, monkeypatch):

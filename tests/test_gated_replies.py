@@ -158,6 +158,10 @@ def test_a_person_who_answers_at_night_stands_the_held_first_reply_down_at_once(
             "conversation_started",
             None,
         )
+        # The lead's first answer is the person's, and it waits for 8:00: the feed says so.
+        db.expire_all()
+        lead = db.get(Lead, lead_id)
+        assert (lead.response_state, lead.held_until) == ("held", MORNING_8AM_DENVER)
         clock.move_to(MORNING_8AM_DENVER + timedelta(seconds=30))
         dispatch_due(rt)
         worker()

@@ -95,6 +95,13 @@ def test_browser_form_errors_are_an_html_page_naming_the_field(client, account):
     assert response.status_code == 400
     assert response.mimetype == "text/html"
     assert b"phone" in response.data
+    assert b"javascript:" not in response.data  # the page's CSP would block such a link
+    back = client.post(
+        f"/leads/{account.form_key}",
+        data={**LEAD, "phone": "nope"},
+        headers={"Referer": "https://acmeplumbing.com/contact"},
+    )
+    assert b'<a href="https://acmeplumbing.com/contact">Go back</a>' in back.data
 
 
 def test_json_that_is_not_an_object_is_a_400(client, account):

@@ -17,6 +17,9 @@ REASONS = {
     "no_marketing_consent": "they never agreed to marketing texts",
     "account_inactive": "the account's plan is not active",
     "unknown_time_zone": "their time zone is unknown, so their quiet hours are too",
+    "conversation_started": "the conversation had started, so it stood down",
+    "human_took_over": "a person took over",
+    "dropped_by_person": "dropped",
 }
 RESULTS = {
     "already": "already sent (the same reply went before)",

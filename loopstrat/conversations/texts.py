@@ -28,7 +28,7 @@ from loopstrat.compliance.gates import CAPPED_PURPOSES
 from loopstrat.compliance.holds import describe_hold
 from loopstrat.drafting.checks import with_first_message_duties
 from loopstrat.journal import note_change
-from loopstrat.leads.first_touch import stamp_first_touch
+from loopstrat.leads.first_touch import hold_first_touch, stamp_first_touch
 from loopstrat.models import Account, Contact, Lead, Message
 from loopstrat.outbox import Kind
 from loopstrat.phones import is_nanp
@@ -251,4 +251,6 @@ def _settle_outbox(rt: Runtime, account_id: int, message_id: int, outcome: Outco
             answered_lead = stamp_first_touch(session, outcome.message_id)
             if answered_lead is not None:  # its speed to lead is on its Airtable record
                 note_change(session, account_id, "lead", answered_lead)
+            if outcome.result == "deferred" and outcome.until is not None:
+                hold_first_touch(session, outcome.message_id, outcome.until, outcome.reason or "")
         session.commit()

@@ -44,7 +44,8 @@ def sign_in() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, st
 @bp.post("/sign-out")
 def sign_out_view() -> Response:
     sign_out()
-    return redirect(url_for("dashboard.sign_in"))
+    # Said by the address, not a flash: the sign-in page must never eat another page's flash.
+    return redirect(url_for("dashboard.sign_in", signed_out=1))
 
 
 def _too_many_attempts(email: str) -> bool:

@@ -57,7 +57,7 @@ def feed_rows(
             status=lead.status,
             who=who_has(lead, ai_mode),
             speed=speed_words(lead, tz),
-            received=f"{lead.received_at.astimezone(tz):%b %-d %-H:%M}",
+            received=f"{lead.received_at.astimezone(tz):%b %-d %-H:%M %Z}",
         )
         for lead, name, phone in session.execute(query)
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, render_template, request
+from flask import render_template, request
 from sqlalchemy.orm import Session
 
 from loopstrat import runtime
@@ -15,22 +15,11 @@ from loopstrat.dashboard.feed_query import (
     FeedFilter,
     feed_rows,
     sources,
-    waiting_for_a_person,
 )
 from loopstrat.dashboard.sessions import current_user
 from loopstrat.models import Account
 
 POLL_SECONDS = 5
-
-
-@bp.context_processor
-def nav_counts() -> dict[str, Any]:
-    """The hand-off badge on every signed-in page."""
-    user = g.get("user")
-    if user is None:
-        return {}
-    with runtime.current().sessions() as db:
-        return {"handoff_count": waiting_for_a_person(db, user.account_id)}
 
 
 @bp.get("/")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -48,7 +47,6 @@ def lead(lead_id: int) -> str:
             evidence=evidence,
             marks=MARKS,
             request_key=uuid.uuid4().hex,
-            zone=ZoneInfo(view.timezone),
         )
 
 

@@ -52,6 +52,8 @@ def roi() -> tuple[str, int]:
         last_day=(period.end - timedelta(days=1)).astimezone(ZoneInfo(account.timezone)),
         choices=CHOICES,
         args=request.args.to_dict(),
+        # The CSV and the charts are of the period shown: the last 30 days after a bad ask.
+        shown={"days": "30"} if error else request.args.to_dict(),
         error=error,
     )
     return page, 400 if error else 200

@@ -83,6 +83,9 @@ def bar_chart(title: str, series: list[tuple[str, int]]) -> bytes:
         style=STYLE,
         show_minor_x_labels=not crowded,
         x_labels_major_every=max(1, len(series) // 10),
+        # pygal cuts a label to its bar's width even when only every tenth is shown: a 90-day
+        # chart read "…" under every bar.
+        truncate_label=-1,
         **CHART,
     )
     chart.x_labels = [label for label, _n in series]

@@ -58,7 +58,8 @@ def _save(section: str, parse: Any) -> Response | tuple[str, int]:
             record(db, account_id=me.account_id, actor=me.email, action=f"settings.{section}",
                    detail={"changed": changed})  # fmt: skip
         db.commit()
-    flash(f"Saved: {', '.join(changed) or 'nothing had changed'}.")
+    names = ", ".join(settings_forms.LABELS.get(k, k) for k in changed)
+    flash(f"Saved: {names or 'nothing had changed'}.")
     return redirect(url_for("dashboard.settings") + f"#{section}")
 
 

@@ -12,6 +12,15 @@ from loopstrat.accounts import HHMM, service_zips
 from loopstrat.phones import InvalidPhone, normalise
 
 AI_MODES = ("off", "assist", "auto")
+# How the page names each field, for "Saved: ..." (the form's own labels say the same).
+LABELS = {
+    "name": "business name", "trade": "trade", "service_zips": "service ZIP codes",
+    "business_hours": "business hours", "tone": "tone", "never_promise": "what never to promise",
+    "ai_mode": "AI mode", "ai_quiet_spell_s": "AI quiet spell",
+    "handoff_window_s": "hand-off window", "alert_phone": "alert phone",
+    "alert_dnd_start": "do-not-disturb start", "alert_dnd_end": "do-not-disturb end",
+    "owner_name": "owner name", "thank_you_url": "thank-you URL",
+}  # fmt: skip
 HHMM_RE = re.compile(HHMM)
 
 
@@ -27,7 +36,7 @@ def profile(form: Mapping[str, str]) -> dict[str, Any]:
         {
             "name": _text(120, required=True),
             "trade": _text(60, required=True),
-            "service_zips": lambda raw: service_zips(raw, "ZIP codes"),
+            "service_zips": lambda raw: service_zips(raw, None),  # the page names the field
             "business_hours": _text(200, required=True),
             "tone": _text(200, required=True),
             "never_promise": _text(500, required=True),

@@ -2,4 +2,14 @@
 
 from __future__ import annotations
 
-from loopstrat.dashboard import auth, home, join, lead, password, roi, settings, team  # noqa: F401
+from loopstrat.dashboard import (  # noqa: F401
+    auth,
+    home,
+    join,
+    lead,
+    page_context,
+    password,
+    roi,
+    settings,
+    team,
+)

@@ -1,8 +1,12 @@
 """A lead's first answer, written on the lead when a text to it is sent: when, how many seconds
-after the lead arrived (its speed to lead), and who wrote it. The feed, Airtable and the ROI
-page read these columns instead of searching the lead's texts each time."""
+after the lead arrived (its speed to lead), and who wrote it; and, while the first answer
+waits for the lead's morning, until when. Whoever writes it: the first reply, the AI or a
+person who answered first. The feed, Airtable and the ROI page read these columns instead of
+searching the lead's texts each time."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
@@ -18,13 +22,8 @@ ANSWERING_KINDS = frozenset({"first_reply", "follow_up", "holding", "human_reply
 def stamp_first_touch(session: Session, message_id: int) -> int | None:
     """Called after a send settles, in its transaction. The earliest sent answer wins, whatever
     order two racing sends settle in. Returns the lead's id when its first answer changed."""
-    msg = session.get(Message, message_id)
-    if msg is None or msg.lead_id is None or msg.sent_at is None:
-        return None
-    if msg.direction != "out" or msg.kind not in ANSWERING_KINDS:
-        return None
-    lead = session.get(Lead, msg.lead_id)
-    if lead is None:
+    msg, lead = _answer_and_lead(session, message_id)
+    if msg is None or lead is None or msg.sent_at is None:
         return None
     stamped = session.execute(
         update(Lead)
@@ -36,6 +35,25 @@ def stamp_first_touch(session: Session, message_id: int) -> int | None:
             first_response_at=msg.sent_at,
             first_response_s=(msg.sent_at - lead.received_at).total_seconds(),
             first_touch_by=msg.drafted_by or "template",
+            response_state="responded",
         )
     )
     return lead.id if stamped.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def hold_first_touch(session: Session, message_id: int, until: datetime, reason: str) -> None:
+    """A text that would be the lead's first answer waits (quiet hours): the lead says so, as it
+    does when its first reply waits. Called after the send settles, in its transaction."""
+    msg, lead = _answer_and_lead(session, message_id)
+    if msg is None or lead is None or lead.first_response_at is not None:
+        return
+    lead.response_state, lead.held_until, lead.hold_reason = "held", until, reason
+
+
+def _answer_and_lead(session: Session, message_id: int) -> tuple[Message | None, Lead | None]:
+    msg = session.get(Message, message_id)
+    if msg is None or msg.lead_id is None or msg.direction != "out":
+        return None, None
+    if msg.kind not in ANSWERING_KINDS:
+        return None, None
+    return msg, session.get(Lead, msg.lead_id)

@@ -25,6 +25,7 @@ from loopstrat.sms.settle import settle_send
 from loopstrat.sms.status import status_callback_url
 
 log = logging.getLogger(__name__)
+CONVERSATION_STARTED = "conversation_started"
 
 
 def first_reply_key(lead_id: int) -> str:
@@ -89,7 +90,7 @@ def first_reply_decision(session: Session, lead_id: int, now: datetime) -> Decis
         # The lead texted, or a person answered, while this reply was held for the morning:
         # the conversation answers them now, and a canned first text would be a second text
         # for the same reason.
-        return Block("conversation_started")
+        return Block(CONVERSATION_STARTED)
     recipient = recipient_of(contact, account, lead.zip)
     return may_text(
         # A first reply answers this inquiry: its own consent, not one given with an earlier.
@@ -127,6 +128,8 @@ def _record_on_lead(session: Session, lead: Lead, outcome: Outcome, goes_on: boo
             stamp_first_touch(session, outcome.message_id)
         if lead.status == "new":
             lead.status = "responded"
+    elif outcome.result == "blocked" and outcome.reason == CONVERSATION_STARTED:
+        pass  # the conversation answers them: its texts write the lead's first answer
     elif outcome.result == "blocked":
         lead.response_state = "suppressed"
     elif outcome.result == "deferred":
