@@ -86,9 +86,18 @@ def create_account_cmd(
     type=click.Choice(["texts", "crm"]),
     help="Queue to work (repeatable; default: texts). Run crm in its own process.",
 )
-def worker(burst: bool, queue_names: tuple[str, ...]) -> None:
+@click.option(
+    "--concurrency",
+    "-c",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Jobs in flight at once, each in a process of the pool (default: WORKER_CONCURRENCY; "
+    "1 for the crm queue alone, whose Airtable pacing is one process's).",
+)
+def worker(burst: bool, queue_names: tuple[str, ...], concurrency: int | None) -> None:
     """Run jobs from the texts queue, or the ones named with --queue."""
-    from workers.queues import DEFAULT_QUEUE, queue
+    from workers.pool import LoopstratPool
+    from workers.queues import CRM_QUEUE, DEFAULT_QUEUE
     from workers.redis_outage import wait_for_redis
     from workers.worker import LoopstratWorker, warm_up
 
@@ -97,9 +106,14 @@ def worker(burst: bool, queue_names: tuple[str, ...]) -> None:
     click.echo(rt.settings.banner(), err=True)
     wait_for_redis(rt.redis, "worker")
     # The crm queue gets its own process: an Airtable pause must never delay a text.
-    queues = [queue(rt, name) for name in (queue_names or (DEFAULT_QUEUE,))]
+    names = list(queue_names or (DEFAULT_QUEUE,))
     warm_up(rt)
-    LoopstratWorker(queues, connection=rt.redis).work(burst=burst, with_scheduler=False)
+    default = 1 if names == [CRM_QUEUE] else rt.settings.worker_concurrency
+    processes = concurrency or default
+    if processes == 1:
+        LoopstratWorker(names, connection=rt.redis).work(burst=burst, with_scheduler=False)
+    else:
+        LoopstratPool(rt, names, processes).start(burst=burst)
 
 
 @main.command()

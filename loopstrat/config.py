@@ -72,6 +72,11 @@ class Settings:
     # (trying many users from one place). Argon2 makes each guess slow besides.
     sign_in_rate_per_email_per_min: int = 5
     sign_in_rate_per_ip_per_min: int = 20
+    # Jobs one `loopstrat worker` runs at once (its pool of processes): a job mostly waits on
+    # Claude or Twilio, so a 2-core host keeps 16 in flight in about 0.5 GB (README: Processes).
+    worker_concurrency: int = 16
+    # Of those, how many one account may hold: a contractor's burst leaves room for the others.
+    account_jobs_in_flight: int = 4
 
     @property
     def sms_backend(self) -> str:
@@ -139,6 +144,8 @@ _INTS = {
     "INTAKE_RATE_PER_IP_PER_MIN": "intake_rate_per_ip_per_min",
     "SIGN_IN_RATE_PER_EMAIL_PER_MIN": "sign_in_rate_per_email_per_min",
     "SIGN_IN_RATE_PER_IP_PER_MIN": "sign_in_rate_per_ip_per_min",
+    "WORKER_CONCURRENCY": "worker_concurrency",
+    "ACCOUNT_JOBS_IN_FLIGHT": "account_jobs_in_flight",
 }
 _STRINGS = {
     "LOOPSTRAT_ENV": "env",

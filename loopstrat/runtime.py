@@ -5,6 +5,7 @@ Built once per process on first use (web, worker, scheduler, CLI), never at impo
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from functools import cached_property
@@ -101,3 +102,14 @@ def current() -> Runtime:
             if _current is None:
                 _current = Runtime(load_settings())
     return _current
+
+
+def _after_fork_in_child() -> None:
+    """A forked child (a worker pool's process) must not use its parent's database sockets:
+    its pool forgets them without closing them under the parent. Redis clients reconnect by
+    themselves (redis-py checks the process id)."""
+    if _current is not None and "engine" in _current.__dict__:
+        _current.engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

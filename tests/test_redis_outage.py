@@ -106,6 +106,10 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     server.kill()
 
 
+WORKER_PROCESSES = 2
+PROCESSES = {"worker": WORKER_PROCESSES, "scheduler": 1}
+
+
 def spawn(command: str, rt, redis_url: str, twilio_base: str, log: Path) -> subprocess.Popen[bytes]:
     """`loopstrat <command>` as `make run` starts it, on the test's clock and database."""
     env = {
@@ -119,6 +123,7 @@ def spawn(command: str, rt, redis_url: str, twilio_base: str, log: Path) -> subp
         "PUBLIC_BASE_URL": rt.settings.public_base_url,
         "LOG_LEVEL": "INFO",
         "LOOPSTRAT_ENV": "test",  # settings default to production, which wants real keys
+        "WORKER_CONCURRENCY": str(WORKER_PROCESSES),  # a pool, as `make run` starts it
     }
     real_now = time_machine.escape_hatch.time.time()
     args = [sys.executable, "-m", "tests.daytime_cli", utcnow().isoformat(), str(real_now)]
@@ -172,7 +177,11 @@ def test_worker_and_scheduler_ride_out_a_redis_that_comes_back_empty(
             post_leads(client, account, range(12, 15))  # leads keep coming while Redis is down
             dead = DeadRedis(redis_server.port)
             for name, log in logs.items():
-                wait_for(lambda log=log: lines(log, "redis unreachable") == 1, f"{name} to notice")
+                each = PROCESSES[name]
+                wait_for(
+                    lambda log=log, each=each: lines(log, "redis unreachable") == each,
+                    f"{name} to notice",
+                )
             wait_for(lambda: dead.attempts >= 12, "both to keep trying while it is down")
             dead.close()
             redis_server.start()  # empty: the eleven queued jobs are gone
@@ -182,8 +191,12 @@ def test_worker_and_scheduler_ride_out_a_redis_that_comes_back_empty(
             assert len({text["to"] for text in twilio.created}) == 15  # one text each
             for name, proc in procs.items():
                 assert proc.poll() is None, f"{name} exited"
-                wait_for(lambda log=logs[name]: lines(log, "redis reachable again") == 1, name)
-                assert lines(logs[name], "redis unreachable") == 1
+                each = PROCESSES[name]  # once per process, never once per attempt
+                wait_for(
+                    lambda log=logs[name], each=each: lines(log, "redis reachable again") == each,
+                    name,
+                )
+                assert lines(logs[name], "redis unreachable") == each
         finally:
             codes = {name: stop(proc) for name, proc in procs.items()}
     assert codes == {"worker": 0, "scheduler": 0}

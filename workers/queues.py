@@ -44,6 +44,15 @@ def claim_job_id(row_id: int, claimed_at: datetime) -> str:
     return f"outbox-{row_id}-{(claimed_at - EPOCH) // timedelta(microseconds=1)}"
 
 
+def parse_claim_job_id(job_id: str) -> tuple[int, datetime] | None:
+    """(row id, claimed at) of a claim's job id; None for a job that is not an outbox claim."""
+    prefix, _, rest = job_id.partition("-")
+    row, _, micros = rest.partition("-")
+    if prefix != "outbox" or not row.isdigit() or not micros.isdigit():
+        return None
+    return int(row), EPOCH + timedelta(microseconds=int(micros))
+
+
 def enqueue_outbox(rt: Runtime, kind: str, ref_id: str, *, job_id: str | None = None) -> None:
     """Hand one committed outbox row to RQ. Raises redis errors: the caller gives the claim
     back and rides the outage out."""
