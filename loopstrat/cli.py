@@ -83,8 +83,8 @@ def create_account_cmd(
     "-q",
     "queue_names",
     multiple=True,
-    type=click.Choice(["texts", "crm"]),
-    help="Queue to work (repeatable; default: texts). Run crm in its own process.",
+    type=click.Choice(["texts", "bulk", "crm"]),
+    help="Queue to work (repeatable; default: texts, then bulk). Run crm in its own process.",
 )
 @click.option(
     "--concurrency",
@@ -95,9 +95,9 @@ def create_account_cmd(
     "1 for the crm queue alone, whose Airtable pacing is one process's).",
 )
 def worker(burst: bool, queue_names: tuple[str, ...], concurrency: int | None) -> None:
-    """Run jobs from the texts queue, or the ones named with --queue."""
+    """Run jobs from the texts queue (then bulk, when texts is empty), or those named."""
     from workers.pool import LoopstratPool
-    from workers.queues import CRM_QUEUE, DEFAULT_QUEUE
+    from workers.queues import CRM_QUEUE, WORKER_QUEUES
     from workers.redis_outage import wait_for_redis
     from workers.worker import LoopstratWorker, warm_up
 
@@ -106,7 +106,7 @@ def worker(burst: bool, queue_names: tuple[str, ...], concurrency: int | None) -
     click.echo(rt.settings.banner(), err=True)
     wait_for_redis(rt.redis, "worker")
     # The crm queue gets its own process: an Airtable pause must never delay a text.
-    names = list(queue_names or (DEFAULT_QUEUE,))
+    names = list(queue_names or WORKER_QUEUES)
     warm_up(rt)
     default = 1 if names == [CRM_QUEUE] else rt.settings.worker_concurrency
     processes = concurrency or default

@@ -2,7 +2,7 @@
 
 Rows are written in the same transaction as the change that causes them; the dispatcher moves
 due rows to RQ and re-sends any whose job vanished (dead worker, Redis restart, Redis down).
-The doors never enqueue: they commit, and the dispatcher finds the row within a poll.
+The doors never enqueue: they commit, and the commit wakes the dispatcher (loopstrat/wake.py).
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, case, or_, select, update
+from sqlalchemy import Connection, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from loopstrat.clock import utcnow
 from loopstrat.models import Outbox
+from loopstrat.wake import note_due
 
 
 class Kind(StrEnum):
@@ -52,7 +54,7 @@ def schedule(
     run_now: bool = False,
 ) -> Outbox:
     """Add (or re-open) the one row for kind+ref; the caller commits. The dispatcher enqueues
-    it when due, within DISPATCH_POLL_S.
+    it when due; the commit wakes it (loopstrat/wake.py).
 
     run_now: the caller does the work itself right after its commit, so the row is stamped as
     handed out and the dispatcher leaves it alone unless that attempt is lost.
@@ -66,6 +68,8 @@ def schedule(
         row.state, row.due_at, row.enqueued_at, row.reason = "pending", due, None, None
     if run_now:
         row.enqueued_at = utcnow()
+    else:
+        note_due(session)
     return row
 
 
@@ -87,6 +91,7 @@ def postpone(session: Session, kind: str, ref_id: str, until: datetime) -> None:
         .where(Outbox.kind == kind, Outbox.ref_id == ref_id)
         .values(state="pending", due_at=until, enqueued_at=None)
     )
+    note_due(session)
 
 
 def hurry(session: Session, kind: str, ref_id: str) -> None:
@@ -104,6 +109,7 @@ def hurry(session: Session, kind: str, ref_id: str) -> None:
         )
         .values(due_at=now)
     )
+    note_due(session)
 
 
 def retry_later(
@@ -125,13 +131,21 @@ def retry_later(
     backoff_s = RETRY_BACKOFF_S[min(row.attempts, len(RETRY_BACKOFF_S)) - 1]
     row.due_at = utcnow() + timedelta(seconds=backoff_s)
     row.enqueued_at = None
+    note_due(session)
     return True
+
+
+class Claim(NamedTuple):
+    id: int
+    kind: str
+    ref_id: str
+    account_id: int
 
 
 def claim_due(
     db: Session | Connection, now: datetime, kinds: Collection[str], limit: int = 500
-) -> list[tuple[int, str, str]]:
-    """Stamp due rows as handed out, in one statement; (id, kind, ref) of those this call won.
+) -> list[Claim]:
+    """Stamp due rows as handed out, in one statement; the claims this call won.
 
     The conditions stand in the outer WHERE too, so of two dispatchers racing for a row
     (PostgreSQL re-checks them after waiting on its lock) exactly one gets it. A stale claim
@@ -159,9 +173,23 @@ def claim_due(
             state=case((lost_too_often, "failed"), else_=Outbox.state),
             reason=case((lost_too_often, "lost_too_often"), else_=Outbox.reason),
         )
-        .returning(Outbox.id, Outbox.kind, Outbox.ref_id, Outbox.state)
+        .returning(Outbox.id, Outbox.kind, Outbox.ref_id, Outbox.account_id, Outbox.state)
     )
-    return [(row.id, row.kind, row.ref_id) for row in claimed if row.state == "pending"]
+    return [
+        Claim(row.id, row.kind, row.ref_id, row.account_id)
+        for row in claimed
+        if row.state == "pending"
+    ]
+
+
+def next_due_at(db: Session | Connection, kinds: Collection[str]) -> datetime | None:
+    """When the next unclaimed row falls due: the dispatcher sleeps until then, or a wake-up."""
+    found = db.execute(
+        select(func.min(Outbox.due_at)).where(
+            Outbox.state == "pending", Outbox.enqueued_at.is_(None), Outbox.kind.in_(kinds)
+        )
+    ).scalar()
+    return found if isinstance(found, datetime) else None
 
 
 def claims_to_check(

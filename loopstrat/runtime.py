@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from loopstrat.leads.intake_accounts import IntakeAccounts
     from loopstrat.ratelimit import Limiter
     from loopstrat.sms.gateway import SmsGateway
+    from loopstrat.wake import Waker
 
 
 @dataclass
@@ -54,6 +55,13 @@ class Runtime:
         return Limiter(self.settings.redis_url)
 
     @cached_property
+    def waker(self) -> Waker:
+        """Wakes the dispatcher after a commit that made work due (loopstrat/wake.py)."""
+        from loopstrat.wake import Waker
+
+        return Waker(self.settings.redis_url)
+
+    @cached_property
     def sms(self) -> SmsGateway:
         from loopstrat.sms.gateway import make_gateway
 
@@ -78,6 +86,8 @@ class Runtime:
             self.redis.close()
         if "limiter" in self.__dict__:
             self.limiter.close()
+        if "waker" in self.__dict__:
+            self.waker.close()
 
 
 _lock = threading.Lock()

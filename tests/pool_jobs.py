@@ -25,3 +25,8 @@ def meet(key: str, expected: int) -> int:
 
 def hang() -> None:
     time.sleep(600)
+
+
+def campaign_like(n: int) -> int:
+    """Stands for a campaign text: low urgency, on the bulk queue."""
+    return n

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import redis
+from rq.rate_limit import RateLimitRegistry
 from sqlalchemy import event, select
 
 from loopstrat.models import Outbox
@@ -45,7 +46,10 @@ def test_two_dispatchers_at_once_queue_each_row_once(client, account, rt, clock)
     for thread in threads:
         thread.join()
     assert sum(counts) == 12
-    assert queue(rt, DEFAULT_QUEUE).count == 12
+    # Each once in Redis: the account's first slots' worth queued, the rest awaiting a slot.
+    waiting = RateLimitRegistry(f"account-{account.id}", rt.redis).get_rate_limited_job_count()
+    assert queue(rt, DEFAULT_QUEUE).count == rt.settings.account_jobs_in_flight
+    assert queue(rt, DEFAULT_QUEUE).count + waiting == 12
 
 
 def test_claims_that_cannot_reach_redis_are_given_back(client, account, rt, reconfigure, db, clock):

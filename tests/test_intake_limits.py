@@ -106,7 +106,9 @@ def test_a_hung_redis_is_asked_once_not_once_per_post(account, reconfigure, db, 
             post_lead(client, account, {**LEAD, "phone": f"80155505{i:02d}"}) for i in range(4)
         ]
         assert [a.status_code for a in answers] == [202] * 4
-        assert len(silent.connections) == 1
+        # One connection per client that asks (the limiter, and the wake-up thread in the
+        # background), never one per post.
+        assert len(silent.connections) <= 2
         assert db.scalar(select(func.count()).select_from(Lead)) == 4
     finally:
         silent.close()

@@ -66,7 +66,8 @@ def test_a_process_killed_mid_job_has_its_job_handed_out_again_at_once(rt, accou
         session.commit()
     now = utcnow()
     with rt.engine.connect() as conn:
-        ((row_id, _kind, _ref),) = outbox.claim_due(conn, now, ["respond_to_lead"])
+        (claim,) = outbox.claim_due(conn, now, ["respond_to_lead"])
+        row_id = claim.id
         conn.commit()
     job_id = claim_job_id(row_id, now)
     queue(rt, DEFAULT_QUEUE).enqueue("tests.pool_jobs.hang", job_id=job_id)

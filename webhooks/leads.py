@@ -1,7 +1,8 @@
 """POST /leads/<form_key>: a web form, Zapier or any API client posts a lead here.
 
-Count, parse, store, commit, answer: the dispatcher enqueues the reply within a poll, so a post
-costs one Redis round trip (the rate limits) and one short transaction. Over the limits a post
+Count, parse, store, commit, answer: the commit wakes the dispatcher, which enqueues the reply,
+so a post costs one Redis round trip (the rate limits), one short transaction, and setting a
+flag for the process's wake-up thread (loopstrat/wake.py). Over the limits a post
 is stored and its reply held (docs/intake.md). Never texts from the request.
 """
 
@@ -87,8 +88,10 @@ def _fields() -> dict[str, object] | None:
 
 
 def _store(account: IntakeAccount, form: LeadForm, evidence: Evidence, *, hold: bool) -> int:
-    with runtime.current().engine.begin() as conn:
+    rt = runtime.current()
+    with rt.engine.begin() as conn:
         lead_id, _created = record_lead(conn, account, form, evidence, utcnow(), hold=hold)
+    rt.waker.wake()  # committed: the dispatcher claims the reply now (loopstrat/wake.py)
     return lead_id
 
 

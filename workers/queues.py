@@ -11,12 +11,19 @@ from datetime import UTC, datetime, timedelta
 
 from rq import Queue
 from rq.job import Job
+from rq.rate_limit import RateLimit
 
 from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
 
+# By urgency. texts: a lead or a conversation waits on it. bulk: planned work (campaigns) that
+# may wait a minute; workers take it only when texts is empty, and it never holds more than
+# half a worker's slots, so a lead posted mid-campaign always finds one free. crm: Airtable,
+# in a process of its own (its pacing).
 DEFAULT_QUEUE = "texts"
+BULK_QUEUE = "bulk"
 CRM_QUEUE = "crm"
+WORKER_QUEUES = (DEFAULT_QUEUE, BULK_QUEUE)
 JOB_TIMEOUT_S = 60
 # Outbox kind -> (job function path, queue). Paths, not imports: loopstrat stays import-free
 # of workers, and RQ resolves them in the worker.
@@ -53,7 +60,14 @@ def parse_claim_job_id(job_id: str) -> tuple[int, datetime] | None:
     return int(row), EPOCH + timedelta(microseconds=int(micros))
 
 
-def enqueue_outbox(rt: Runtime, kind: str, ref_id: str, *, job_id: str | None = None) -> None:
+def enqueue_outbox(
+    rt: Runtime,
+    kind: str,
+    ref_id: str,
+    *,
+    account_id: int | None = None,
+    job_id: str | None = None,
+) -> None:
     """Hand one committed outbox row to RQ. Raises redis errors: the caller gives the claim
     back and rides the outage out."""
     func, queue_name = JOBS[Kind(kind)]
@@ -65,7 +79,20 @@ def enqueue_outbox(rt: Runtime, kind: str, ref_id: str, *, job_id: str | None = 
         result_ttl=300,
         failure_ttl=86400,
         description=f"{kind}:{ref_id}",
+        rate_limit=slots_for(rt, queue_name, account_id),
     )
+
+
+def slots_for(rt: Runtime, queue_name: str, account_id: int | None) -> RateLimit | None:
+    """RQ's concurrency limit for a job: one account's urgent jobs hold at most
+    ACCOUNT_JOBS_IN_FLIGHT slots (its burst waits in Redis, not in front of another
+    account's lead), and bulk work at most half of a worker's."""
+    settings = rt.settings
+    if queue_name == BULK_QUEUE:
+        return RateLimit("bulk", max(1, settings.worker_concurrency // 2))
+    if queue_name == DEFAULT_QUEUE and account_id is not None:
+        return RateLimit(f"account-{account_id}", settings.account_jobs_in_flight)
+    return None
 
 
 def jobs_missing(rt: Runtime, job_ids: Sequence[str]) -> list[str]:

@@ -10,23 +10,26 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from datetime import timedelta
 from types import FrameType
+from typing import Any
 
 from sqlalchemy import Connection
 
 from loopstrat import outbox
 from loopstrat.clock import utcnow
 from loopstrat.runtime import Runtime
+from loopstrat.wake import CHANNEL
 from workers.queues import JOBS, claim_job_id, enqueue_outbox, jobs_missing
 from workers.redis_outage import REDIS_DOWN, RedisOutage
 
 log = logging.getLogger(__name__)
 
-# How long a committed lead may wait for the dispatcher: the web never enqueues, which spares
-# each post a Redis round trip and leaves one path for new, held and lost work alike.
-DISPATCH_POLL_S = 0.05
+# With nothing due and no wake-up, the dispatcher still looks this often: a wake-up lost (Redis
+# restarting, a process killed between its commit and its publish) costs at most this long.
+IDLE_POLL_S = 1.0
 FAILURE_PAUSE_S = 2.0
 # How often claims are checked against Redis for jobs it lost (a restart that came back
 # empty), and how old a claim must be before its job must be there: a younger one may still
@@ -50,13 +53,14 @@ def dispatch_due(rt: Runtime, conn: Connection | None = None) -> int:
     conn.commit()  # ends SQLAlchemy's bookkeeping; in autocommit the driver sends nothing
     sent = 0
     try:
-        for row_id, kind, ref_id in claimed:
-            enqueue_outbox(rt, kind, ref_id, job_id=claim_job_id(row_id, now))
+        for claim in claimed:
+            job_id = claim_job_id(claim.id, now)
+            enqueue_outbox(rt, claim.kind, claim.ref_id, account_id=claim.account_id, job_id=job_id)
             sent += 1
     finally:
         if sent < len(claimed):
             with rt.sessions() as session:
-                outbox.release(session, [row_id for row_id, _, _ in claimed[sent:]], now)
+                outbox.release(session, [claim.id for claim in claimed[sent:]], now)
                 session.commit()
     if sent:
         log.info("dispatch enqueued=%d", sent)
@@ -82,39 +86,81 @@ def hand_back_lost(rt: Runtime) -> int:
     return handed_back
 
 
-def run_forever(rt: Runtime, poll_s: float = DISPATCH_POLL_S) -> None:
-    stopping = False
+def run_forever(rt: Runtime, idle_poll_s: float = IDLE_POLL_S) -> None:
+    """The scheduler process: dispatch until SIGTERM or SIGINT."""
+    stopping = threading.Event()
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
+        stopping.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("scheduler started poll_s=%s", poll_s)
+    serve(rt, stopping, idle_poll_s)
+
+
+def serve(rt: Runtime, stopping: threading.Event, idle_poll_s: float = IDLE_POLL_S) -> None:
+    """Dispatch what is due, then sleep until a commit wakes it (loopstrat/wake.py), the next
+    row falls due, the lost-job sweep is due, or idle_poll_s passes: the poll that finds work
+    whose wake-up was lost."""
+    log.info("scheduler started idle_poll_s=%s", idle_poll_s)
     outage = RedisOutage("scheduler")
+    wakeups = Wakeups(rt)
     conn: Connection | None = None
     next_sweep = 0.0
-    while not stopping:
+    while not stopping.is_set():
         try:
             conn = conn or _claims_connection(rt)
             dispatch_due(rt, conn)
             if time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + LOST_SWEEP_S
                 hand_back_lost(rt)
+            sleep_s = min(idle_poll_s, next_sweep - time.monotonic(), _until_next_due(conn))
+            wakeups.wait(max(0.0, sleep_s))
         except REDIS_DOWN as exc:
-            if outage.ride_out(rt.redis, exc, lambda: stopping):
+            wakeups.close()
+            if outage.ride_out(rt.redis, exc, stopping.is_set):
                 next_sweep = 0.0  # back, perhaps empty: look for lost jobs at once
             continue
         except Exception:
             log.exception("dispatch failed")
             _discard(conn)  # the database may have dropped it: take a fresh one
             conn = None
-            time.sleep(FAILURE_PAUSE_S)  # the database is down: don't spin
-        time.sleep(poll_s)
+            stopping.wait(FAILURE_PAUSE_S)  # the database is down: don't spin
+    wakeups.close()
     if conn is not None:
         conn.close()
     log.info("scheduler stopped")
+
+
+def _until_next_due(conn: Connection) -> float:
+    due = outbox.next_due_at(conn, JOBS.keys())
+    conn.commit()
+    return float("inf") if due is None else (due - utcnow()).total_seconds()
+
+
+class Wakeups:
+    """The wake-up channel, subscribed on first wait and again after Redis comes back."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.pubsub: Any = None
+
+    def wait(self, timeout_s: float) -> None:
+        """Until a wake-up or timeout_s; a burst of wake-ups is read as one."""
+        if self.pubsub is None:
+            self.pubsub = self.rt.redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
+            self.pubsub.subscribe(CHANNEL)
+        message = self.pubsub.get_message(timeout=timeout_s)
+        while message is not None:
+            message = self.pubsub.get_message(timeout=0)
+
+    def close(self) -> None:
+        if self.pubsub is not None:
+            try:
+                self.pubsub.close()
+            except REDIS_DOWN:
+                pass
+            self.pubsub = None
 
 
 def _claims_connection(rt: Runtime) -> Connection:

@@ -1,0 +1,110 @@
+"""Waking the dispatcher: a commit that makes outbox work due (or moves when it is due) says so
+on a Redis channel, so the scheduler claims it at once and otherwise sleeps.
+
+The request thread only sets a flag; a thread of the process publishes, one message for any
+number of commits since its last, on a client that never retries and gives up in 0.2 s. A lost
+wake-up costs time, never work: the scheduler still polls, slowly (workers/scheduler.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from loopstrat import runtime
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "loopstrat:outbox-due"
+TIMEOUT_S = 0.2
+SKIP_AFTER_FAILURE_S = 1.0
+# Set on a session by outbox.schedule/hurry/postpone; read once the session commits.
+PENDING = "loopstrat_wake"
+
+
+class Waker:
+    def __init__(self, redis_url: str) -> None:
+        self._redis = redis.Redis.from_url(
+            redis_url,
+            socket_timeout=TIMEOUT_S,
+            socket_connect_timeout=TIMEOUT_S,
+            retry=Retry(NoBackoff(), 0),
+            protocol=2,
+        )
+        self._due = threading.Event()
+        self._lock = threading.Lock()
+        self._thread_pid: int | None = None
+        self._closed = False
+        self._skip_until = 0.0
+
+    def wake(self) -> None:
+        """Ask for a wake-up soon; returns at once."""
+        self._start_once()
+        self._due.set()
+
+    def publish_now(self) -> bool:
+        """One wake-up, in the caller's thread; False when Redis could not take it. After a
+        failure Redis is left alone for a while: the scheduler's slow poll finds the work."""
+        if time.monotonic() < self._skip_until:
+            return False
+        try:
+            self._redis.publish(CHANNEL, b"1")
+        except redis.RedisError:
+            self._skip_until = time.monotonic() + SKIP_AFTER_FAILURE_S
+            return False
+        return True
+
+    def _start_once(self) -> None:
+        # Per process: a thread does not survive a fork (gunicorn's workers, the pool's).
+        if self._thread_pid == os.getpid():
+            return
+        with self._lock:
+            if self._thread_pid != os.getpid():
+                threading.Thread(target=self._publish_forever, daemon=True, name="wake").start()
+                self._thread_pid = os.getpid()
+
+    def _publish_forever(self) -> None:
+        while True:
+            self._due.wait()
+            self._due.clear()
+            if self._closed:
+                return
+            try:
+                self.publish_now()
+            except Exception:  # the client closed under the publish: any error may come
+                if self._closed:
+                    return
+                log.exception("wake-up not published")
+
+    def close(self) -> None:
+        self._closed = True
+        self._due.set()
+        self._redis.close()
+
+
+def note_due(session: Session) -> None:
+    """The session's commit will make outbox work due, or change when it is."""
+    session.info[PENDING] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(PENDING, False):
+        _wake_current()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def _wake_current() -> None:
+    runtime.current().waker.wake()
