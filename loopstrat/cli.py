@@ -84,7 +84,7 @@ def create_account_cmd(
     "queue_names",
     multiple=True,
     type=click.Choice(["texts", "bulk", "crm"]),
-    help="Queue to work (repeatable; default: texts, then bulk). Run crm in its own process.",
+    help="Queue to work (repeatable; default: texts, then crm, then bulk).",
 )
 @click.option(
     "--concurrency",
@@ -92,10 +92,10 @@ def create_account_cmd(
     type=click.IntRange(min=1),
     default=None,
     help="Jobs in flight at once, each in a process of the pool (default: WORKER_CONCURRENCY; "
-    "1 for the crm queue alone, whose Airtable pacing is one process's).",
+    "1 for the crm queue alone).",
 )
 def worker(burst: bool, queue_names: tuple[str, ...], concurrency: int | None) -> None:
-    """Run jobs from the texts queue (then bulk, when texts is empty), or those named."""
+    """Run jobs from the texts queue, then crm and bulk when texts is empty; or those named."""
     from workers.pool import LoopstratPool
     from workers.queues import CRM_QUEUE, WORKER_QUEUES
     from workers.redis_outage import wait_for_redis
@@ -105,7 +105,6 @@ def worker(burst: bool, queue_names: tuple[str, ...], concurrency: int | None) -
     rt = command_runtime()
     click.echo(rt.settings.banner(), err=True)
     wait_for_redis(rt.redis, "worker")
-    # The crm queue gets its own process: an Airtable pause must never delay a text.
     names = list(queue_names or WORKER_QUEUES)
     warm_up(rt)
     default = 1 if names == [CRM_QUEUE] else rt.settings.worker_concurrency

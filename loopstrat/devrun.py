@@ -68,7 +68,7 @@ EXAMPLE_LEADS = (
     ExampleLead("Hawaii", "Kai Akana", "808-555-0142", "96813"),
     ExampleLead("Guam", "Joe Cruz", "671-555-0142", "96910"),
 )
-PROCESSES = ["web", "worker", "crm", "scheduler"]
+PROCESSES = ["web", "worker", "scheduler"]
 # The project's own Procfile, wherever `make run` (or `loopstrat dev`) is started from.
 PROCFILE = str(Path(__file__).resolve().parents[1] / "Procfile")
 

@@ -10,23 +10,10 @@ from functools import lru_cache
 
 import phonenumbers
 import zipcodes
-from phonenumbers import geocoder
 from phonenumbers import timezone as pn_timezone
 
-_US_STATES = {
-    "Alabama": "AL", "Alaska": "AK", "Arizona": "AZ", "Arkansas": "AR", "California": "CA",
-    "Colorado": "CO", "Connecticut": "CT", "Delaware": "DE", "Florida": "FL", "Georgia": "GA",
-    "Hawaii": "HI", "Idaho": "ID", "Illinois": "IL", "Indiana": "IN", "Iowa": "IA",
-    "Kansas": "KS", "Kentucky": "KY", "Louisiana": "LA", "Maine": "ME", "Maryland": "MD",
-    "Massachusetts": "MA", "Michigan": "MI", "Minnesota": "MN", "Mississippi": "MS",
-    "Missouri": "MO", "Montana": "MT", "Nebraska": "NE", "Nevada": "NV", "New Hampshire": "NH",
-    "New Jersey": "NJ", "New Mexico": "NM", "New York": "NY", "North Carolina": "NC",
-    "North Dakota": "ND", "Ohio": "OH", "Oklahoma": "OK", "Oregon": "OR", "Pennsylvania": "PA",
-    "Rhode Island": "RI", "South Carolina": "SC", "South Dakota": "SD", "Tennessee": "TN",
-    "Texas": "TX", "Utah": "UT", "Vermont": "VT", "Virginia": "VA", "Washington": "WA",
-    "West Virginia": "WV", "Wisconsin": "WI", "Wyoming": "WY", "Washington D.C.": "DC",
-}  # fmt: skip
-_STATE_CODES = set(_US_STATES.values())
+from loopstrat.area_codes import AREA_CODE_STATES
+
 NANP_COUNTRY_CODE = 1
 ZIP_RE = re.compile(r"^\d{5}$")
 
@@ -69,17 +56,11 @@ def number_zones(e164: str) -> tuple[str, ...]:
     return tuple(z for z in zones if "/" in z)  # drops "Etc/Unknown"
 
 
-@lru_cache(maxsize=4096)
 def number_state(e164: str) -> str | None:
-    """The US state an area code belongs to, from libphonenumber's geocoding ("Miami, FL")."""
-    parsed = phonenumbers.parse(e164)
-    if phonenumbers.region_code_for_number(parsed) != "US":
+    """The US state an area code belongs to (loopstrat/area_codes.py)."""
+    if phonenumbers.region_code_for_number(phonenumbers.parse(e164)) != "US":
         return None
-    place = geocoder.description_for_number(parsed, "en")
-    if place in _US_STATES:
-        return _US_STATES[place]
-    tail = place.rsplit(", ", 1)[-1]
-    return tail if tail in _STATE_CODES else None
+    return AREA_CODE_STATES.get(e164[2:5])
 
 
 def is_nanp(e164: str) -> bool:

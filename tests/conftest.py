@@ -33,7 +33,7 @@ from loopstrat.models import Account
 from tests.airtable_api import FakeAirtable
 from tests.claude_api import claude  # noqa: F401 - fixture
 from tests.twilio_api import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
-from workers.queues import CRM_QUEUE, WORKER_QUEUES, queue
+from workers.queues import WORKER_QUEUES, queue
 from workers.scheduler import dispatch_due
 from workers.worker import LoopstratWorker
 
@@ -153,7 +153,7 @@ def worker(rt: runtime.Runtime) -> Any:
 
     def drain() -> None:
         current = runtime.current()
-        queues = [queue(current, name) for name in (*WORKER_QUEUES, CRM_QUEUE)]
+        queues = [queue(current, name) for name in WORKER_QUEUES]
         for _ in range(20):  # a job may make more work due now: dispatch and run that too
             if not dispatch_due(current) and not any(q.count for q in queues):
                 return

@@ -16,14 +16,15 @@ from rq.rate_limit import RateLimit
 from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
 
-# By urgency. texts: a lead or a conversation waits on it. bulk: planned work (campaigns) that
-# may wait a minute; workers take it only when texts is empty, and it never holds more than
-# half a worker's slots, so a lead posted mid-campaign always finds one free. crm: Airtable,
-# in a process of its own (its pacing).
+# By urgency, in the order workers take them. texts: a lead or a conversation waits on it.
+# crm: the Airtable sync, which may wait a second or so for Airtable's pace, in at most
+# CRM_SLOTS processes. bulk: planned work (campaigns) that may wait a minute, in at most half a
+# worker's processes. So a lead posted mid-campaign or mid-sync always finds a process free.
 DEFAULT_QUEUE = "texts"
-BULK_QUEUE = "bulk"
 CRM_QUEUE = "crm"
-WORKER_QUEUES = (DEFAULT_QUEUE, BULK_QUEUE)
+BULK_QUEUE = "bulk"
+WORKER_QUEUES = (DEFAULT_QUEUE, CRM_QUEUE, BULK_QUEUE)
+CRM_SLOTS = 2
 JOB_TIMEOUT_S = 60
 # Outbox kind -> (job function path, queue). Paths, not imports: loopstrat stays import-free
 # of workers, and RQ resolves them in the worker.
@@ -86,8 +87,10 @@ def enqueue_outbox(
 def slots_for(rt: Runtime, queue_name: str, account_id: int | None) -> RateLimit | None:
     """RQ's concurrency limit for a job: one account's urgent jobs hold at most
     ACCOUNT_JOBS_IN_FLIGHT slots (its burst waits in Redis, not in front of another
-    account's lead), and bulk work at most half of a worker's."""
+    account's lead), the sync CRM_SLOTS, and bulk work at most half of a worker's."""
     settings = rt.settings
+    if queue_name == CRM_QUEUE:
+        return RateLimit("crm", CRM_SLOTS)
     if queue_name == BULK_QUEUE:
         return RateLimit("bulk", max(1, settings.worker_concurrency // 2))
     if queue_name == DEFAULT_QUEUE and account_id is not None:
