@@ -17,8 +17,10 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.exceptions import DequeueTimeout
 from rq.job import Job
+from sqlalchemy.orm import configure_mappers
 
 from loopstrat.logs import mask_personal
+from loopstrat.models import Account, Contact, Lead, Message, Outbox
 from loopstrat.phones import recipient_place
 from loopstrat.runtime import Runtime
 from workers.redis_outage import REDIS_DOWN, RedisOutage
@@ -136,9 +138,15 @@ class LoopstratWorker(SimpleWorker):
 
 def warm_up(rt: Runtime) -> None:
     """Pay the start-up costs before the first job, not during it: importing the jobs (about
-    2 s), the phone and ZIP time-zone tables, and the outside-service clients. Otherwise the
-    first lead after every deploy is answered seconds late."""
+    2 s), the phone and ZIP time-zone tables, the outside-service clients, SQLAlchemy's mapper
+    set-up and its compiled lookups by id (most of a job's statements). Otherwise the first
+    lead after every deploy is answered seconds late; in a pool, where the parent warms once
+    for every process, the first lead each process takes."""
     import workers.jobs  # noqa: F401 - imported for its side effect: RQ finds it loaded
 
     recipient_place("+18015550142", "84101")
     _ = rt.sms, rt.drafter
+    configure_mappers()
+    with rt.sessions() as session:
+        for model in (Account, Contact, Lead, Message, Outbox):
+            session.get(model, 0)
