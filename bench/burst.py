@@ -40,6 +40,7 @@ from speed_to_lead import (
     child_env,
     find_redis,
     free_port,
+    fresh_database,
     lead_bodies,
     lead_times,
     percentile,
@@ -48,12 +49,10 @@ from speed_to_lead import (
     run_cli,
     start_web,
 )
-from sqlalchemy import text
 from twilio_standin import TwilioStandIn
 
 from loopstrat import runtime
 from loopstrat.config import load_settings
-from loopstrat.db import make_engine
 from workers.queues import BULK_QUEUE, queue, slots_for
 
 LEADS, ACCOUNTS, OVER_S = 60, 20, 6.0
@@ -142,17 +141,6 @@ def start(
     warm_up(run)
     threading.Thread(target=sample_memory, args=(run,), daemon=True).start()
     return run
-
-
-def fresh_database(url: str | None, folder: Path) -> str:
-    if url is None:
-        return f"sqlite:///{folder / 'burst.db'}"
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def create_accounts(env: dict[str, str], tmp: Path, place: Place) -> list[str]:

@@ -36,7 +36,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import redis
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from twilio_standin import ACCOUNT_SID, AUTH_TOKEN, TwilioStandIn
 
 from loopstrat.compliance import REPLY, Allow, Recipient, may_text
@@ -432,6 +432,9 @@ def main() -> int:
     parser.add_argument("--leads", type=int, default=500, help="leads timed for latency")
     parser.add_argument("--rate", type=float, default=20.0, help="latency leads per second")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (DB and logs)")
+    parser.add_argument(
+        "--database", default=None, help="a PostgreSQL URL (its public schema is dropped first)"
+    )
     args = parser.parse_args()
     # SIGTERM (a CI timeout, an interrupted make) unwinds through the finally that stops children.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -439,7 +442,7 @@ def main() -> int:
     procs, standin = Processes(tmp), TwilioStandIn()
     stack = None
     try:
-        stack = start_stack(procs, standin, tmp)
+        stack = start_stack(procs, standin, tmp, args.database)
         return report(args, run_phases(args, stack))
     except SetupError as exc:
         print(f"speed_to_lead: cannot run: {exc}", file=sys.stderr)
@@ -457,11 +460,13 @@ def main() -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def start_stack(procs: Processes, standin: TwilioStandIn, tmp: Path) -> Stack:
+def start_stack(
+    procs: Processes, standin: TwilioStandIn, tmp: Path, database: str | None = None
+) -> Stack:
     place, worker_clock = place_in_window(datetime.now(UTC))
     redis_url = find_redis(procs)
     _flush(redis_url)
-    db_url = f"sqlite:///{tmp / 'bench.db'}"
+    db_url = fresh_database(database, tmp)
     web_port, bare_port = free_port(), free_port()
     env = child_env(db_url, redis_url, standin.base_url, web_port)
     stack = Stack(procs, standin, place, env, db_url, redis_url, web_port, bare_port)
@@ -479,9 +484,21 @@ def start_stack(procs: Processes, standin: TwilioStandIn, tmp: Path) -> Stack:
     )
     print(
         f"speed_to_lead: leads in {place.where} ({place.zone}, {local:%H:%M} there{moved}); "
-        f"SQLite, Redis db {REDIS_DB}, Twilio stand-in at {standin.base_url}"
+        f"{db_url.split(':', 1)[0]}, Redis db {REDIS_DB}, Twilio stand-in at {standin.base_url}"
     )
     return stack
+
+
+def fresh_database(url: str | None, folder: Path) -> str:
+    """A new SQLite file, or the given PostgreSQL database with its public schema dropped."""
+    if url is None:
+        return f"sqlite:///{folder / 'bench.db'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
 
 
 def _flush(redis_url: str) -> None:

@@ -117,6 +117,23 @@ def test_a_job_redis_lost_is_handed_out_again_within_seconds(client, account, rt
     assert db.scalars(select(Outbox)).one().attempts == 1  # a lost attempt, as for any loss
 
 
+def test_a_claim_whose_scheduler_died_before_the_enqueue_is_handed_out_within_seconds(
+    client, account, rt, db, clock
+):
+    from loopstrat import outbox as outbox_rows
+    from loopstrat.clock import utcnow
+
+    post_lead(client, account)
+    with rt.engine.connect() as conn:  # claimed; then the scheduler died: no job in Redis
+        assert len(outbox_rows.claim_due(conn, utcnow(), ["respond_to_lead"])) == 1
+        conn.commit()
+    assert dispatch_due(rt) == 0  # the claim stands
+    clock.shift(LOST_AFTER + timedelta(seconds=1))  # seconds, not REENQUEUE_AFTER's minutes
+    assert hand_back_lost(rt) == 1
+    assert dispatch_due(rt) == 1
+    assert queue(rt, DEFAULT_QUEUE).count == 1
+
+
 def test_a_job_redis_still_has_is_left_to_run(client, account, rt, clock):
     post_lead(client, account)
     assert dispatch_due(rt) == 1
