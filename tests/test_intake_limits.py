@@ -75,6 +75,8 @@ class SilentRedis:
     def __init__(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.connections: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     @property
@@ -87,12 +89,17 @@ class SilentRedis:
                 conn, _ = self.listener.accept()
             except OSError:
                 return
-            self.connections.append(conn)
+            with self.lock:  # one accepted as it closes (the wake-up thread's) is closed too
+                self.connections.append(conn)
+                if self.closed:
+                    conn.close()
 
     def close(self) -> None:
-        self.listener.close()
-        for conn in self.connections:
-            conn.close()
+        with self.lock:
+            self.closed = True
+            self.listener.close()
+            for conn in self.connections:
+                conn.close()
 
 
 def test_a_hung_redis_is_asked_once_not_once_per_post(account, reconfigure, db, clock):

@@ -17,7 +17,7 @@ from loopstrat import runtime
 from loopstrat.clock import utcnow
 from loopstrat.leads.admission import Admission, IntakeLimits, admit, sender_of
 from loopstrat.leads.form import FormErrors, LeadForm, is_bot
-from loopstrat.leads.intake import Evidence, record_lead
+from loopstrat.leads.intake import Evidence, store_lead
 from loopstrat.leads.intake_accounts import IntakeAccount
 from loopstrat.ratelimit import retry_after_s
 
@@ -89,8 +89,7 @@ def _fields() -> dict[str, object] | None:
 
 def _store(account: IntakeAccount, form: LeadForm, evidence: Evidence, *, hold: bool) -> int:
     rt = runtime.current()
-    with rt.engine.begin() as conn:
-        lead_id, _created = record_lead(conn, account, form, evidence, utcnow(), hold=hold)
+    lead_id = store_lead(rt.engine, account, form, evidence, utcnow(), hold=hold)
     rt.waker.wake()  # committed: the dispatcher claims the reply now (loopstrat/wake.py)
     return lead_id
 

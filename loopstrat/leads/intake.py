@@ -1,7 +1,8 @@
 """Lead intake: store contact, consent evidence, lead and outbox row in one transaction.
 
 This is the hot path of every lead post, so it runs prebuilt Core statements (compiled once,
-cached by SQLAlchemy) instead of the ORM's unit of work: four statements for a new lead.
+cached by SQLAlchemy) instead of the ORM's unit of work: four statements for a new lead, or on
+PostgreSQL one, where each is a round trip (leads/intake_pg.py).
 Never texts, never enqueues: the caller commits and the dispatcher picks the outbox row up.
 A lead held in a flood gets no reply row: its account's release row decides (leads/flood.py).
 """
@@ -12,13 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from loopstrat import outbox
 from loopstrat.db import UTCDateTime
 from loopstrat.journal import note_change
+from loopstrat.leads import intake_pg
 from loopstrat.leads.flood import FLOOD_HOLD, FLOOD_QUIET
 from loopstrat.leads.form import LeadForm
 from loopstrat.leads.intake_accounts import IntakeAccount
@@ -90,6 +92,30 @@ class Evidence:
     user_agent: str | None
 
 
+def store_lead(
+    engine: Engine,
+    account: IntakeAccount,
+    form: LeadForm,
+    evidence: Evidence,
+    now: datetime,
+    *,
+    hold: bool = False,
+) -> int:
+    """Store and commit the lead; its id. On PostgreSQL a new phone's lead is one statement,
+    committed by itself (no BEGIN and COMMIT round trips) unless the account syncs to
+    Airtable, whose journal rows must share its transaction."""
+    if not hold and engine.dialect.name == "postgresql" and not account.crm_connected:
+        with engine.connect() as conn:
+            made = _new_lead_at_once(
+                conn.execution_options(isolation_level="AUTOCOMMIT"), account, form, evidence, now
+            )
+        if made is not None:
+            return made[0]
+    with engine.begin() as conn:
+        lead_id, _created = record_lead(conn, account, form, evidence, now, hold=hold)
+    return lead_id
+
+
 def record_lead(
     conn: Connection,
     account: IntakeAccount,
@@ -106,6 +132,13 @@ def record_lead(
     phone at once are safe: the second waits on the contact's unique key, then folds into
     the first's lead.
     """
+    if not hold and conn.dialect.name == "postgresql":
+        made = _new_lead_at_once(conn, account, form, evidence, now)
+        if made is not None:
+            lead_id, contact_id = made
+            if account.crm_connected:
+                _note_for_crm(conn, account, contact_id, lead_id)
+            return lead_id, True
     contact_id, existed = _upsert_contact(conn, account, form, now)
     if form.consent:
         conn.execute(_INSERT_CONSENT, _consent_row(account, contact_id, form, evidence, now))
@@ -121,30 +154,60 @@ def record_lead(
                        "ref_id": str(account.id), "due_at": now + FLOOD_QUIET}  # fmt: skip
             conn.execute(_OPEN_RELEASE[conn.dialect.name], release)
         else:
-            conn.execute(
-                _INSERT_OUTBOX,
-                {"account_id": account.id, "kind": Kind.RESPOND_TO_LEAD, "ref_id": str(lead_id),
-                 "due_at": now},
-            )  # fmt: skip
+            conn.execute(_INSERT_OUTBOX, {**_reply_row(account, now), "ref_id": str(lead_id)})
     if created and not account.crm_connected:
         return lead_id, True
-    with Session(bind=conn) as session:  # the rare paths, in the same transaction
-        if open_lead is not None:
+    if open_lead is not None:
+        with Session(bind=conn) as session:  # the rare path, in the same transaction
             lead_id = _fold_repost(session, account, open_lead, form, now, hold=hold)
-        if account.crm_connected:
-            note_change(session, account.id, "contact", contact_id)
-            note_change(session, account.id, "lead", lead_id)
-        session.flush()
+            session.flush()
+    if account.crm_connected:
+        _note_for_crm(conn, account, contact_id, lead_id)
     return lead_id, created
+
+
+def _new_lead_at_once(
+    conn: Connection, account: IntakeAccount, form: LeadForm, evidence: Evidence, now: datetime
+) -> tuple[int, int] | None:
+    """PostgreSQL, a new phone: (lead id, contact id) from one statement; None for a phone
+    already known (nothing was written)."""
+    params = intake_pg.parameters(
+        _contact_row(account, form, now),
+        _consent_row(account, 0, form, evidence, now) if form.consent else None,
+        _lead_row(account, 0, form, now),
+        _reply_row(account, now),
+    )
+    made = conn.execute(intake_pg.NEW_LEAD[form.consent], params).first()
+    return None if made is None else (made.id, made.contact_id)
+
+
+def _note_for_crm(conn: Connection, account: IntakeAccount, contact_id: int, lead_id: int) -> None:
+    with Session(bind=conn) as session:
+        note_change(session, account.id, "contact", contact_id)
+        note_change(session, account.id, "lead", lead_id)
+        session.flush()
+
+
+def _reply_row(account: IntakeAccount, now: datetime) -> dict[str, object]:
+    return {
+        "account_id": account.id,
+        "kind": Kind.RESPOND_TO_LEAD,
+        "due_at": now,
+        "created_at": now,
+    }
+
+
+def _contact_row(account: IntakeAccount, form: LeadForm, now: datetime) -> dict[str, object]:
+    return {"account_id": account.id, "phone": form.phone, "name": form.name,
+            "email": form.email, "zip": form.zip, "consent_at": now if form.consent else None,
+            "created_at": now, "updated_at": now}  # fmt: skip
 
 
 def _upsert_contact(
     conn: Connection, account: IntakeAccount, form: LeadForm, now: datetime
 ) -> tuple[int, bool]:
     consent_at = now if form.consent else None
-    row = {"account_id": account.id, "phone": form.phone, "name": form.name,
-           "email": form.email, "zip": form.zip, "consent_at": consent_at,
-           "created_at": now, "updated_at": now}  # fmt: skip
+    row = _contact_row(account, form, now)
     new_id = conn.execute(_INSERT_NEW_CONTACT[conn.dialect.name], row).scalar()
     if new_id is not None:
         return new_id, False

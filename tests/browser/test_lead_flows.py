@@ -34,8 +34,11 @@ def daytime() -> Iterator[None]:
 
 
 def test_open_take_over_reply_book_and_see_the_roi(
-    page: Page, owner: Any, client, account, twilio, worker
+    page: Page, owner: Any, client, rt, account, twilio, worker
 ) -> None:
+    with rt.sessions() as session:  # the AI answers this account: there is something to take
+        session.get_one(Account, account.id).ai_mode = "auto"
+        session.commit()
     post_lead(client, account)
     worker()
     sign_in(page, owner.email)
