@@ -99,7 +99,7 @@ def worker(burst: bool, queue_names: tuple[str, ...], concurrency: int | None) -
     from workers.pool import LoopstratPool
     from workers.queues import CRM_QUEUE, WORKER_QUEUES
     from workers.redis_outage import wait_for_redis
-    from workers.worker import LoopstratWorker, warm_up
+    from workers.worker import RQ_LOG_LEVEL, LoopstratWorker, warm_up
 
     setup_logging()
     rt = command_runtime()
@@ -110,7 +110,8 @@ def worker(burst: bool, queue_names: tuple[str, ...], concurrency: int | None) -
     default = 1 if names == [CRM_QUEUE] else rt.settings.worker_concurrency
     processes = concurrency or default
     if processes == 1:
-        LoopstratWorker(names, connection=rt.redis).work(burst=burst, with_scheduler=False)
+        worker = LoopstratWorker(names, connection=rt.redis)
+        worker.work(burst=burst, with_scheduler=False, logging_level=RQ_LOG_LEVEL)
     else:
         LoopstratPool(rt, names, processes).start(burst=burst)
 

@@ -26,7 +26,7 @@ from loopstrat.clock import utcnow
 from loopstrat.runtime import Runtime
 from workers.queues import parse_claim_job_id
 from workers.redis_outage import REDIS_DOWN
-from workers.worker import LoopstratWorker, RideOutQueue
+from workers.worker import RQ_LOG_LEVEL, LoopstratWorker, RideOutQueue
 
 log = logging.getLogger(__name__)
 ForkProcess = get_context("fork").Process
@@ -43,7 +43,7 @@ class LoopstratPool(WorkerPool):
         )
         self.rt = rt
 
-    def start(self, burst: bool = False, logging_level: str = "INFO") -> None:
+    def start(self, burst: bool = False, logging_level: str = RQ_LOG_LEVEL) -> None:
         # Everything loaded so far is shared with the children: the collector must not touch
         # it (a collection writes to every object it visits, which would copy the page).
         gc.freeze()
@@ -65,7 +65,7 @@ class LoopstratPool(WorkerPool):
 def _work(name: str, queue_names: list[str], burst: bool) -> None:
     rt = runtime.current()
     worker = LoopstratWorker(queue_names, name=name, connection=rt.redis)
-    worker.work(burst=burst, with_scheduler=False)
+    worker.work(burst=burst, with_scheduler=False, logging_level=RQ_LOG_LEVEL)
 
 
 def hand_back_job_of(rt: Runtime, worker_name: str) -> None:

@@ -28,6 +28,9 @@ from workers.redis_outage import REDIS_DOWN, RedisOutage
 log = logging.getLogger(__name__)
 
 PUBSUB_RETRY_S = 2.0
+# RQ's own lines (each process's start, registries cleaned, "Job OK") at INFO are some hundred
+# lines a minute from a pool, burying `make run`'s welcome; the jobs log what they did.
+RQ_LOG_LEVEL = "WARNING"
 Method = TypeVar("Method", bound=Callable[..., Any])
 
 
