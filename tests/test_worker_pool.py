@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
-from multiprocessing import get_context
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +20,10 @@ from sqlalchemy import select
 from loopstrat import outbox
 from loopstrat.clock import utcnow
 from loopstrat.models import Outbox
-from workers.pool import LoopstratPool
 from workers.queues import DEFAULT_QUEUE, claim_job_id, queue
 
 WAIT_S = 30.0  # a guard against hanging, never the figure under test
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def until(found: Callable[[], Any]) -> Any:
@@ -34,22 +36,36 @@ def until(found: Callable[[], Any]) -> Any:
 
 
 @pytest.fixture
-def pool(rt) -> Iterator[Callable[[int], None]]:
-    started = []
+def pool(rt, tmp_path) -> Iterator[Callable[[int], None]]:
+    """`loopstrat worker --concurrency N` in a process of its own, as `make run` starts it
+    (not forked from the test process, whose threads a fork would strand mid-lock)."""
+    started: list[subprocess.Popen[bytes]] = []
 
     def start(processes: int) -> None:
-        process = get_context("fork").Process(
-            target=lambda: LoopstratPool(rt, [DEFAULT_QUEUE], processes).start()
-        )
-        process.start()
-        started.append(process)
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": str(ROOT),
+            "DATABASE_URL": rt.settings.database_url,
+            "REDIS_URL": rt.settings.redis_url,
+            "LOOPSTRAT_ENV": "test",
+        }
+        command = [sys.executable, "-c", "from loopstrat.cli import main; main()", "worker",
+                   "--concurrency", str(processes)]  # fmt: skip
+        with (tmp_path / "worker.log").open("wb") as log:
+            started.append(
+                subprocess.Popen(  # noqa: S603 - our own interpreter and module
+                    command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
+                )
+            )
 
     yield start
     for process in started:
-        os.kill(process.pid, signal.SIGTERM)  # the pool stops its processes, then itself
-        process.join(15)
-        if process.is_alive():
-            os.killpg(os.getpgid(process.pid), signal.SIGKILL)
+        process.send_signal(signal.SIGTERM)  # the pool stops its processes, then itself
+        try:
+            process.wait(WAIT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def test_the_pool_runs_jobs_at_the_same_time(rt, pool):
@@ -82,7 +98,8 @@ def test_a_process_killed_mid_job_has_its_job_handed_out_again_at_once(rt, accou
     def handed_back() -> bool:
         db.expire_all()
         row = db.scalars(select(Outbox).where(Outbox.id == row_id)).one()
-        # Made stale: the next poll claims it, without waiting out REENQUEUE_AFTER.
-        return row.enqueued_at is not None and row.enqueued_at < now - outbox.REENQUEUE_AFTER
+        # Made stale: the next poll claims it now, without waiting out REENQUEUE_AFTER.
+        stale = utcnow() - outbox.REENQUEUE_AFTER
+        return row.enqueued_at is not None and row.enqueued_at < stale
 
     until(handed_back)
