@@ -20,9 +20,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    or_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from loopstrat.clock import utcnow
 from loopstrat.db import Base, UTCDateTime
@@ -227,6 +229,12 @@ class Lead(Base):
 
 # Twilio's segment count is written when it accepts a text, so only sent texts have one.
 BILLED = "segments IS NOT NULL OR ai_input_tokens IS NOT NULL"
+
+
+def billed() -> ColumnElement[bool]:
+    """BILLED for a query's WHERE, bracketed as one term: spliced in as text beside other
+    terms, its OR would bind looser than their ANDs and count every account's drafts."""
+    return or_(Message.segments.is_not(None), Message.ai_input_tokens.is_not(None))
 
 
 class Message(Base):

@@ -88,6 +88,11 @@ def fixture_account(rt, db, clock):
     theirs = _lead(db, other, "+18015550107", at(24, 16), status="booked",
                    booked_at=at(24, 17), job_value_cents=500_000)  # fmt: skip
     _text(db, theirs, at(24, 16), segments=9)
+    # Claude's drafts of another account, and of this one before the period: neither is its cost.
+    _text(db, theirs, at(24, 16, 1), author="claude", ai_input_tokens=1_000_000,
+          ai_output_tokens=100_000, kind="follow_up")  # fmt: skip
+    _text(db, old, at(10, 16, 1), author="claude", ai_input_tokens=1_000_000,
+          ai_output_tokens=100_000, kind="follow_up")  # fmt: skip
     db.commit()
     return account
 

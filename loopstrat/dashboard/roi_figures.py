@@ -18,13 +18,12 @@ from sqlalchemy import (
     cast,
     func,
     select,
-    text,
 )
 from sqlalchemy.orm import Session
 
 from loopstrat.config import Settings
 from loopstrat.dashboard.roi_speed import Speed, answered, received_in, seconds
-from loopstrat.models import BILLED, Lead, Message
+from loopstrat.models import Lead, Message, billed
 
 
 @dataclass(frozen=True)
@@ -167,7 +166,7 @@ def _cost(session: Session, account_id: int, period: Period, settings: Settings)
             Message.account_id == account_id,
             Message.created_at >= period.start,
             Message.created_at < period.end,
-            text(BILLED),  # the billed index's own condition, so that it serves the sums
+            billed(),  # the billed index's own condition, so that it serves the sums
         )
     ).one()
     segments, tokens_in, tokens_out = (int(n or 0) for n in row)
