@@ -58,8 +58,12 @@ class LoopstratPool(WorkerPool):
 
     def handle_dead_worker(self, worker_data: WorkerData) -> None:
         super().handle_dead_worker(worker_data)
-        if worker_data.process.exitcode != 0:
+        if worker_data.process.exitcode == 0:
+            return
+        try:
             hand_back_job_of(self.rt, worker_data.name)
+        except Exception:  # the database busy or down: the parent must live on to respawn
+            log.exception("worker %s died mid-job; its claim goes stale instead", worker_data.name)
 
 
 def _work(name: str, queue_names: list[str], burst: bool) -> None:
@@ -84,4 +88,5 @@ def hand_back_job_of(rt: Runtime, worker_name: str) -> None:
         handed_back = outbox.mark_lost(session, [claim], utcnow())
         session.commit()
     if handed_back:
+        rt.waker.wake()
         log.warning("worker %s died mid-job: its job is due again", worker_name)

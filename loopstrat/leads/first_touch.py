@@ -45,9 +45,14 @@ def hold_first_touch(session: Session, message_id: int, until: datetime, reason:
     """A text that would be the lead's first answer waits (quiet hours): the lead says so, as it
     does when its first reply waits. Called after the send settles, in its transaction."""
     msg, lead = _answer_and_lead(session, message_id)
-    if msg is None or lead is None or lead.first_response_at is not None:
+    if msg is None or lead is None:
         return
-    lead.response_state, lead.held_until, lead.hold_reason = "held", until, reason
+    # Conditional in SQL: a racing send may have stamped the first answer since we read.
+    session.execute(
+        update(Lead)
+        .where(Lead.id == lead.id, Lead.first_response_at.is_(None))
+        .values(response_state="held", held_until=until, hold_reason=reason)
+    )
 
 
 def _answer_and_lead(session: Session, message_id: int) -> tuple[Message | None, Lead | None]:

@@ -104,7 +104,8 @@ def store_lead(
     """Store and commit the lead; its id. On PostgreSQL a new phone's lead is one statement,
     committed by itself (no BEGIN and COMMIT round trips) unless the account syncs to
     Airtable, whose journal rows must share its transaction."""
-    if not hold and engine.dialect.name == "postgresql" and not account.crm_connected:
+    tried = not hold and engine.dialect.name == "postgresql" and not account.crm_connected
+    if tried:
         with engine.connect() as conn:
             made = _new_lead_at_once(
                 conn.execution_options(isolation_level="AUTOCOMMIT"), account, form, evidence, now
@@ -112,7 +113,9 @@ def store_lead(
         if made is not None:
             return made[0]
     with engine.begin() as conn:
-        lead_id, _created = record_lead(conn, account, form, evidence, now, hold=hold)
+        lead_id, _created = record_lead(
+            conn, account, form, evidence, now, hold=hold, known_phone=tried
+        )
     return lead_id
 
 
@@ -124,15 +127,17 @@ def record_lead(
     now: datetime,
     *,
     hold: bool = False,
+    known_phone: bool = False,
 ) -> tuple[int, bool]:
     """Store the lead (or fold a re-post into the open one); its id and whether it is new.
     `hold`: a flood post, stored with its reply held for the release job or a review.
+    `known_phone`: the one-statement path (PostgreSQL) already found the phone known.
 
     Runs in the caller's transaction, which the caller commits. Two posts for one new
     phone at once are safe: the second waits on the contact's unique key, then folds into
     the first's lead.
     """
-    if not hold and conn.dialect.name == "postgresql":
+    if not hold and not known_phone and conn.dialect.name == "postgresql":
         made = _new_lead_at_once(conn, account, form, evidence, now)
         if made is not None:
             lead_id, contact_id = made
