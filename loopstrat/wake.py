@@ -31,7 +31,7 @@ SKIP_AFTER_FAILURE_S = 1.0
 # publish per post cost the web process a fifth of its throughput; this costs a lead at most
 # 10 ms, and a lone lead nothing.
 SPACING_S = 0.01
-# Set on a session by outbox.schedule/hurry/postpone; read once the session commits.
+# Set on a session by outbox.schedule/hurry/postpone/retry_later; read once it commits.
 PENDING = "loopstrat_wake"
 
 

@@ -88,5 +88,7 @@ def hand_back_job_of(rt: Runtime, worker_name: str) -> None:
         handed_back = outbox.mark_lost(session, [claim], utcnow())
         session.commit()
     if handed_back:
-        rt.waker.wake()
+        # Published here, not by the wake-up thread: the parent forks again, and a fork must
+        # not copy a thread's lock mid-use into a child.
+        rt.waker.publish_now()
         log.warning("worker %s died mid-job: its job is due again", worker_name)
