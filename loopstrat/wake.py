@@ -2,8 +2,8 @@
 on a Redis channel, so the scheduler claims it at once and otherwise sleeps.
 
 The request thread only sets a flag; a thread of the process publishes, one message for any
-number of commits since its last (and at most one per SPACING_S), on a client that never
-retries and gives up in 0.2 s. A lost wake-up costs time, never work: the scheduler still
+number of commits since its last (and at most one per SPACING_S), on a FastRedis (no retries,
+0.2 s, then skipped a while). A lost wake-up costs time, never work: the scheduler still
 polls, slowly (workers/scheduler.py).
 """
 
@@ -15,18 +15,15 @@ import threading
 import time
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from loopstrat import runtime
+from loopstrat.fast_redis import FastRedis
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "loopstrat:outbox-due"
-TIMEOUT_S = 0.2
-SKIP_AFTER_FAILURE_S = 1.0
 # After a wake-up, commits for this long ride on the next one: at hundreds of posts a second a
 # publish per post cost the web process a fifth of its throughput; this costs a lead at most
 # 10 ms, and a lone lead nothing.
@@ -37,18 +34,11 @@ PENDING = "loopstrat_wake"
 
 class Waker:
     def __init__(self, redis_url: str) -> None:
-        self._redis = redis.Redis.from_url(
-            redis_url,
-            socket_timeout=TIMEOUT_S,
-            socket_connect_timeout=TIMEOUT_S,
-            retry=Retry(NoBackoff(), 0),
-            protocol=2,
-        )
+        self._fast = FastRedis(redis_url)
         self._due = threading.Event()
         self._lock = threading.Lock()
         self._thread_pid: int | None = None
         self._closed = False
-        self._skip_until = 0.0
 
     def wake(self) -> None:
         """Ask for a wake-up soon; returns at once."""
@@ -58,12 +48,12 @@ class Waker:
     def publish_now(self) -> bool:
         """One wake-up, in the caller's thread; False when Redis could not take it. After a
         failure Redis is left alone for a while: the scheduler's slow poll finds the work."""
-        if time.monotonic() < self._skip_until:
+        if self._fast.skipping():
             return False
         try:
-            self._redis.publish(CHANNEL, b"1")
+            self._fast.client.publish(CHANNEL, b"1")
         except redis.RedisError:
-            self._skip_until = time.monotonic() + SKIP_AFTER_FAILURE_S
+            self._fast.failed()
             return False
         return True
 
@@ -93,7 +83,7 @@ class Waker:
     def close(self) -> None:
         self._closed = True
         self._due.set()
-        self._redis.close()
+        self._fast.close()
 
 
 def note_due(session: Session) -> None:
