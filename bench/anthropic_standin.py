@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-HOST = "127.0.0.1"
+from standin_server import StandInServer
+
 DRAFT_S = 1.5
 DRAFT = (
     "Hi, thanks for reaching out about your water heater. We can come by today or tomorrow. "
@@ -20,25 +21,14 @@ DRAFT = (
 )
 
 
-class AnthropicStandIn:
+class AnthropicStandIn(StandInServer):
     def __init__(self, draft_s: float = DRAFT_S) -> None:
         self.draft_s = draft_s
         self.requests = 0
         self.in_flight = 0
         self.most_in_flight = 0
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer((HOST, 0), _handler(self))
-        self.server.daemon_threads = True
-        self.server.request_queue_size = 128  # a burst's connections all at once
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(_handler(self))
 
     def drafting(self, delta: int) -> None:
         with self.lock:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from speed_to_lead import fresh_database
 from sqlalchemy import insert, text
 
 from loopstrat import runtime
@@ -26,7 +27,6 @@ from loopstrat.accounts import AccountSpec, create_account
 from loopstrat.app import create_app
 from loopstrat.config import Settings
 from loopstrat.dashboard.users import create_user
-from loopstrat.db import make_engine
 from loopstrat.migrate import upgrade
 from loopstrat.models import Contact, Lead, Message
 
@@ -127,17 +127,6 @@ def p95_ms(client: Any, path: str, runs: int) -> float:
         if answer.status_code != 200:
             raise SystemExit(f"{path} answered {answer.status_code}")
     return statistics.quantiles(times, n=20)[18] if runs >= 20 else max(times)
-
-
-def fresh_database(url: str | None, folder: Path) -> str:
-    if url is None:
-        return f"sqlite:///{folder / 'bench.db'}"
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def main() -> int:

@@ -14,17 +14,18 @@ import time
 import uuid
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-HOST = "127.0.0.1"
+from standin_server import StandInServer
+
 ACCOUNT_SID = "AC" + "b" * 32
 AUTH_TOKEN = "bench-auth-token"  # noqa: S105 - the stand-in's, not a real credential
 BASIC_AUTH = "Basic " + base64.b64encode(f"{ACCOUNT_SID}:{AUTH_TOKEN}".encode()).decode()
 
 
-class TwilioStandIn:
+class TwilioStandIn(StandInServer):
     """Answers POST Messages.json at once with the documented Message resource (201) and
     records each POST's arrival time by To: the end of the speed-to-lead clock."""
 
@@ -32,17 +33,7 @@ class TwilioStandIn:
         self.arrivals: dict[str, list[float]] = {}
         self.created: list[dict[str, Any]] = []
         self.changed = threading.Condition()
-        self.server = ThreadingHTTPServer((HOST, 0), _standin_handler(self))
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://{HOST}:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(_standin_handler(self))
 
     def record(self, arrived: float, resource: dict[str, Any]) -> None:
         with self.changed:
