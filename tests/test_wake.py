@@ -52,14 +52,14 @@ def dispatcher(rt, monkeypatch) -> Iterator[Callable[[float], None]]:
 def test_a_lead_wakes_the_sleeping_dispatcher(client, account, rt, dispatcher):
     dispatcher(NEVER_S)
     post_lead(client, account)
-    until(lambda: queue(rt, DEFAULT_QUEUE).count == 1)
+    assert until(lambda: queue(rt, DEFAULT_QUEUE).count) == 1  # its reply, queued at once
 
 
 def test_a_lost_wake_up_is_made_up_by_the_slow_poll(client, account, rt, dispatcher, monkeypatch):
     monkeypatch.setattr(Waker, "publish_now", lambda self: False)  # Redis dropped it
     dispatcher(0.2)
     post_lead(client, account)
-    until(lambda: queue(rt, DEFAULT_QUEUE).count == 1)
+    assert until(lambda: queue(rt, DEFAULT_QUEUE).count) == 1  # queued all the same
 
 
 def test_any_commit_that_makes_work_due_wakes_it(rt, account):

@@ -21,6 +21,7 @@ from loopstrat import outbox
 from loopstrat.clock import utcnow
 from loopstrat.models import Outbox
 from workers.queues import DEFAULT_QUEUE, claim_job_id, queue
+from workers.scheduler import dispatch_due
 
 WAIT_S = 30.0  # a guard against hanging, never the figure under test
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,4 +103,5 @@ def test_a_process_killed_mid_job_has_its_job_handed_out_again_at_once(rt, accou
         stale = utcnow() - outbox.REENQUEUE_AFTER
         return row.enqueued_at is not None and row.enqueued_at < stale
 
-    until(handed_back)
+    assert until(handed_back)
+    assert dispatch_due(rt) == 1  # claimed and queued again now, not two minutes on
