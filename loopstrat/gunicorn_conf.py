@@ -4,9 +4,11 @@ Server tuning only, no imports of the app; the process count stays gunicorn's ow
 WEB_CONCURRENCY (1 if unset).
 """
 
-# Four threads per process: a post is one short transaction and one Redis round trip.
+# Eight threads per process: a lead post waits on two round trips (Redis, then the database),
+# and with four a process sat idle in them: the intake on PostgreSQL measured 8-12% slower
+# against the bare endpoint (bench/speed_to_lead.py --database).
 worker_class = "gthread"
-threads = 4
+threads = 8
 # A process whose main loop has not checked in for this long is killed and replaced (the
 # gthread loop checks in every second, whatever its threads are doing).
 timeout = 30

@@ -119,7 +119,8 @@ class Contact(Base):
     __table_args__ = (UniqueConstraint("account_id", "phone"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # No index of its own: the unique key leads with it (an index is a cost on every lead post).
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     phone: Mapped[str] = mapped_column(String(20))
     name: Mapped[str | None] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(200))
@@ -189,7 +190,8 @@ class Lead(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    # Indexed by the composite indexes above, which all lead with it.
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
     inquiry: Mapped[str] = mapped_column(Text, default="")
     service: Mapped[str | None] = mapped_column(String(120))

@@ -7,8 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from loopstrat.db import make_engine
 from loopstrat.models import Contact, Lead, Outbox
 from tests.test_speed_to_lead import LEAD, post_lead
 from workers.scheduler import dispatch_due
@@ -220,6 +221,33 @@ def test_lead_is_stored_when_redis_is_down_and_dispatched_later(
     assert len(twilio.created) == 1
     db.expire_all()
     assert db.get(Lead, lead_id).response_state == "responded"
+
+
+def test_a_lead_posted_after_the_database_dropped_its_connections_is_stored(
+    client, account, rt, db
+):
+    """A PostgreSQL restart (or an idle timeout) ends every pooled connection; the pool sees
+    that at checkout, without a ping per post, and the next post opens a new one."""
+    if rt.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no server to drop a connection")
+    assert client.post(f"/leads/{account.form_key}", json=LEAD).status_code == 202
+    db.commit()
+    killer = make_engine(rt.settings.database_url)
+    with killer.begin() as conn:
+        ended = conn.execute(
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    killer.dispose()
+    assert ended >= 1  # the web's pooled connection among them
+
+    second = {**LEAD, "phone": "+12125550188"}
+    response = client.post(f"/leads/{account.form_key}", json=second)
+
+    assert response.status_code == 202
+    assert count(db, Lead) == 2
 
 
 def test_behind_a_proxy_the_client_ip_comes_from_x_forwarded_for(
