@@ -10,6 +10,10 @@ in alternating rounds, before the worker starts; the figure is the ratio of the 
 stand-in's arrival time of its text minus the lead's `received_at` in the database.
 Prints each figure beside its target, then a verdict; exit 1 on a missed target, 2 when the
 bench cannot run. `python bench/speed_to_lead.py --help` for the knobs.
+
+`python bench/speed_to_lead.py burst [--database URL]` runs the burst scenarios instead: many
+leads at once while Claude takes 1.5 s a draft, with and without a campaign backlog
+(bench/burst.py, which has its own processes and stand-ins).
 """
 
 from __future__ import annotations
@@ -426,6 +430,11 @@ class Figures:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["burst"]:
+        import burst  # imports this module: only now, not at the top
+
+        sys.argv = [f"{sys.argv[0]} burst", *sys.argv[2:]]
+        return burst.main()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000, help="timed ingest POSTs per app")
     parser.add_argument("--clients", type=int, default=8, help="concurrent keep-alive clients")

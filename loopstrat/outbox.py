@@ -8,7 +8,7 @@ The doors never enqueue: they commit, and the commit wakes the dispatcher (loops
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -34,10 +34,14 @@ class Kind(StrEnum):
     RELEASE_HELD_LEADS = "release_held_leads"  # ref: account; leads a flood held
 
 
-# A job that has not finished this long after it was enqueued is presumed lost even while
-# Redis still has it (RQ only notices a dead worker's job after its heartbeat expires and
-# maintenance runs). A job Redis no longer has is found sooner: see claims_to_check.
-REENQUEUE_AFTER = timedelta(seconds=120)
+# A claim is handed out again only once the dispatcher has judged its job lost, by asking
+# Redis (workers/queues.py jobs_lost): gone at once; running with no heartbeat, or ended
+# without settling its row, for LOST_SILENCE (RQ itself notices a dead worker's job only after
+# its heartbeat expires and its maintenance runs, minutes on). Never for its age alone: a job
+# waiting its turn behind a concurrency limit is not lost, and running it twice drafts twice.
+LOST_SILENCE = timedelta(seconds=120)
+# What a claim judged lost is stamped with: before any real claim, so claim_due takes it.
+LOST_MARK = datetime(2000, 1, 1, tzinfo=UTC)
 RETRY_BACKOFF_S = (5, 15, 60, 180, 600)
 MAX_ATTEMPTS = len(RETRY_BACKOFF_S) + 1
 SETTLE_EXTRA_ATTEMPTS = 12  # two more hours of asking Twilio what became of an unknown send
@@ -148,16 +152,15 @@ def claim_due(
     """Stamp due rows as handed out, in one statement; the claims this call won.
 
     The conditions stand in the outer WHERE too, so of two dispatchers racing for a row
-    (PostgreSQL re-checks them after waiting on its lock) exactly one gets it. A stale claim
-    (a lost job) is claimed again and counts as an attempt; one lost too often is given up
+    (PostgreSQL re-checks them after waiting on its lock) exactly one gets it. A claim judged
+    lost (mark_lost) is claimed again and counts as an attempt; one lost too often is given up
     in the same statement, so an idle poll costs this statement and nothing else.
     """
-    stale = now - REENQUEUE_AFTER
     claimable = (
         Outbox.state == "pending",
         Outbox.due_at <= now,
         Outbox.kind.in_(kinds),
-        or_(Outbox.enqueued_at.is_(None), Outbox.enqueued_at < stale),
+        or_(Outbox.enqueued_at.is_(None), Outbox.enqueued_at <= LOST_MARK),
     )
     # SET expressions read the row as it was, on PostgreSQL and SQLite alike.
     lost = Outbox.enqueued_at.is_not(None)
@@ -168,7 +171,7 @@ def claim_due(
         .where(Outbox.id.in_(due.scalar_subquery()), *claimable)
         .values(
             enqueued_at=now,
-            # A stale claim is a lost job: it counts, so a job that always dies stops.
+            # A claim judged lost counts, so a job that always dies stops.
             attempts=Outbox.attempts + case((lost, 1), else_=0),
             state=case((lost_too_often, "failed"), else_=Outbox.state),
             reason=case((lost_too_often, "lost_too_often"), else_=Outbox.reason),
@@ -193,26 +196,27 @@ def next_due_at(db: Session | Connection, kinds: Collection[str]) -> datetime | 
 
 
 def claims_to_check(
-    session: Session, now: datetime, older_than: timedelta, limit: int = 500
+    session: Session, now: datetime, older_than: timedelta, after: int, limit: int
 ) -> list[tuple[int, datetime]]:
-    """(id, claimed at) of claims old enough that their job must be in Redis by now, and not
-    yet stale: the dispatcher asks Redis which of them it lost."""
+    """(id, claimed at) of standing claims old enough that their job must be in Redis by now,
+    by row id from `after`: the dispatcher asks Redis which of them it lost, a page a time."""
     rows = session.execute(
         select(Outbox.id, Outbox.enqueued_at)
         .where(
             Outbox.state == "pending",
             Outbox.enqueued_at < now - older_than,
-            Outbox.enqueued_at >= now - REENQUEUE_AFTER,
+            Outbox.enqueued_at > LOST_MARK,
+            Outbox.id > after,
         )
-        .order_by(Outbox.enqueued_at)
+        .order_by(Outbox.id)
         .limit(limit)
     )
     return [(row.id, row.enqueued_at) for row in rows if row.enqueued_at is not None]
 
 
-def mark_lost(session: Session, claims: Collection[tuple[int, datetime]], now: datetime) -> int:
-    """Make claims whose job is gone stale at once: the next claim takes them, counting the
-    lost attempt as it does for any stale claim. A claim taken again meanwhile is left alone."""
+def mark_lost(session: Session, claims: Collection[tuple[int, datetime]]) -> int:
+    """Make claims whose job is lost claimable at once: the next claim takes them, counting
+    the lost attempt. A claim taken again meanwhile is left alone."""
     if not claims:
         return 0
     result = session.execute(
@@ -221,7 +225,7 @@ def mark_lost(session: Session, claims: Collection[tuple[int, datetime]], now: d
             Outbox.state == "pending",
             or_(*(and_(Outbox.id == i, Outbox.enqueued_at == at) for i, at in claims)),
         )
-        .values(enqueued_at=now - REENQUEUE_AFTER - timedelta(seconds=1))
+        .values(enqueued_at=LOST_MARK)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

@@ -7,11 +7,14 @@ from datetime import timedelta
 
 import pytest
 import redis
+from rq.job import Job, JobStatus
 from rq.rate_limit import RateLimitRegistry
+from rq.utils import utcformat
 from sqlalchemy import event, select
 
+from loopstrat.clock import utcnow
 from loopstrat.models import Outbox
-from loopstrat.outbox import REENQUEUE_AFTER
+from loopstrat.outbox import LOST_SILENCE
 from tests.test_speed_to_lead import LEAD, post_lead
 from workers.queues import DEFAULT_QUEUE, queue
 from workers.scheduler import LOST_AFTER, dispatch_due, hand_back_lost
@@ -63,16 +66,58 @@ def test_claims_that_cannot_reach_redis_are_given_back(client, account, rt, reco
     assert dispatch_due(up) == 3
 
 
-def test_a_job_lost_with_its_worker_is_queued_again_once_its_claim_is_stale(
+def only_job_id(rt) -> str:
+    (job_id,) = queue(rt, DEFAULT_QUEUE).job_ids
+    return job_id
+
+
+def test_a_job_whose_worker_died_is_queued_again_once_its_heartbeat_is_silent(
     client, account, rt, clock
 ):
     post_lead(client, account)
     assert dispatch_due(rt) == 1
-    queue(rt, DEFAULT_QUEUE).empty()  # the job vanished (Redis restarted, worker killed)
-    clock.shift(REENQUEUE_AFTER - timedelta(seconds=1))
+    job = Job.fetch(only_job_id(rt), connection=rt.redis)
+    queue(rt, DEFAULT_QUEUE).remove(job)  # taken by a worker that was then killed outright
+    job.set_status(JobStatus.STARTED)
+    job.heartbeat(utcnow(), ttl=600)
+    clock.shift(LOST_SILENCE - timedelta(seconds=1))
+    assert hand_back_lost(rt) == 0  # still heard of: a slow job is not a lost one
     assert dispatch_due(rt) == 0
     clock.shift(timedelta(seconds=2))
+    assert hand_back_lost(rt) == 1
     assert dispatch_due(rt) == 1
+
+
+def test_a_job_that_ended_without_settling_its_row_is_queued_again_after_a_pause(
+    client, account, rt, clock
+):
+    post_lead(client, account)
+    assert dispatch_due(rt) == 1
+    job = Job.fetch(only_job_id(rt), connection=rt.redis)
+    queue(rt, DEFAULT_QUEUE).remove(job)
+    clock.shift(timedelta(seconds=30))
+    rt.redis.hset(job.key, mapping={"status": "failed", "ended_at": utcformat(utcnow())})
+    clock.shift(LOST_SILENCE - timedelta(seconds=1))  # 149 s after the claim: counted from the end
+    assert hand_back_lost(rt) == 0
+    clock.shift(timedelta(seconds=2))
+    assert hand_back_lost(rt) == 1
+    assert dispatch_due(rt) == 1
+
+
+def test_a_job_waiting_for_a_slot_however_long_is_never_handed_out_twice(
+    client, account, rt, reconfigure, twilio, worker, db, clock
+):
+    rt = reconfigure(account_jobs_in_flight=1)
+    post_leads(client, account, 3)
+    assert dispatch_due(rt) == 3  # one queued, two waiting on the account's one slot
+    for _ in range(5):  # ten minutes of a backlog that does not move
+        clock.shift(LOST_SILENCE)
+        assert hand_back_lost(rt) == 0
+        assert dispatch_due(rt) == 0
+    worker()
+    assert len(twilio.created) == 3
+    db.expire_all()
+    assert [row.attempts for row in db.scalars(select(Outbox))] == [0, 0, 0]
 
 
 def test_a_job_that_always_dies_is_given_up_not_queued_forever(account, rt, db, clock):
@@ -82,10 +127,11 @@ def test_a_job_that_always_dies_is_given_up_not_queued_forever(account, rt, db, 
         outbox_rows.schedule(session, account_id=account.id, kind="respond_to_lead", ref_id="1")
         session.commit()
     queued = 0
-    for _ in range(30):  # an hour of the job dying with its worker every time
+    for _ in range(30):  # the job lost every time (Redis restarting empty under it)
         queued += dispatch_due(rt)
-        queue(rt, DEFAULT_QUEUE).empty()
-        clock.shift(REENQUEUE_AFTER + timedelta(seconds=1))
+        rt.redis.flushdb()
+        clock.shift(LOST_AFTER + timedelta(seconds=1))
+        hand_back_lost(rt)
     assert queued == 1 + outbox_rows.MAX_LOST_ATTEMPTS  # the first run, then each retry
     db.expire_all()
     row = db.scalars(select(Outbox)).one()
@@ -128,7 +174,7 @@ def test_a_claim_whose_scheduler_died_before_the_enqueue_is_handed_out_within_se
         assert len(outbox_rows.claim_due(conn, utcnow(), ["respond_to_lead"])) == 1
         conn.commit()
     assert dispatch_due(rt) == 0  # the claim stands
-    clock.shift(LOST_AFTER + timedelta(seconds=1))  # seconds, not REENQUEUE_AFTER's minutes
+    clock.shift(LOST_AFTER + timedelta(seconds=1))  # seconds, not LOST_SILENCE's minutes
     assert hand_back_lost(rt) == 1
     assert dispatch_due(rt) == 1
     assert queue(rt, DEFAULT_QUEUE).count == 1

@@ -99,9 +99,8 @@ def test_a_process_killed_mid_job_has_its_job_handed_out_again_at_once(rt, accou
     def handed_back() -> bool:
         db.expire_all()
         row = db.scalars(select(Outbox).where(Outbox.id == row_id)).one()
-        # Made stale: the next poll claims it now, without waiting out REENQUEUE_AFTER.
-        stale = utcnow() - outbox.REENQUEUE_AFTER
-        return row.enqueued_at is not None and row.enqueued_at < stale
+        # Judged lost: the next poll claims it now, without waiting out LOST_SILENCE.
+        return row.enqueued_at == outbox.LOST_MARK
 
     assert until(handed_back)
     assert dispatch_due(rt) == 1  # claimed and queued again now, not two minutes on

@@ -7,7 +7,7 @@ ZIP tables, and freezes that heap first (gc.freeze), so the children share it in
 holding a copy: the memory a process adds is what its own jobs touch.
 
 The parent also watches its children: one that dies mid-job (killed, out of memory) has its
-job's outbox claim made due again at once, instead of after the claim's two minutes.
+job's outbox claim made due again at once, instead of after two minutes of its silence.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from rq.worker import Worker
 from rq.worker_pool import WorkerData, WorkerPool
 
 from loopstrat import outbox, runtime
-from loopstrat.clock import utcnow
 from loopstrat.runtime import Runtime
 from workers.queues import parse_claim_job_id
 from workers.redis_outage import REDIS_DOWN
@@ -85,7 +84,7 @@ def hand_back_job_of(rt: Runtime, worker_name: str) -> None:
     if claim is None:
         return
     with rt.sessions() as session:
-        handed_back = outbox.mark_lost(session, [claim], utcnow())
+        handed_back = outbox.mark_lost(session, [claim])
         session.commit()
     if handed_back:
         # Published here, not by the wake-up thread: the parent forks again, and a fork must

@@ -6,14 +6,15 @@ whether the job still exists. Never decides what is due: the outbox does.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from rq import Queue
-from rq.job import Job
+from rq.job import Job, JobStatus
 from rq.rate_limit import RateLimit
+from rq.utils import str_to_date
 
-from loopstrat.outbox import Kind
+from loopstrat.outbox import LOST_SILENCE, Kind
 from loopstrat.runtime import Runtime
 
 # By urgency, in the order workers take them. texts: a lead or a conversation waits on it.
@@ -98,10 +99,43 @@ def slots_for(rt: Runtime, queue_name: str, account_id: int | None) -> RateLimit
     return None
 
 
-def jobs_missing(rt: Runtime, job_ids: Sequence[str]) -> list[str]:
-    """The ids Redis has no job for (it restarted empty, or was flushed): one round trip."""
+# A claim's job in one of these is waiting its turn (in its queue, or for a concurrency slot):
+# however long that takes, the claim is not lost, and running it again would draft twice.
+WAITING = frozenset(
+    status.value
+    for status in (
+        JobStatus.CREATED, JobStatus.QUEUED, JobStatus.RATE_LIMITED, JobStatus.DEFERRED,
+        JobStatus.SCHEDULED, JobStatus.READY_TO_ENQUEUE,
+    )
+)  # fmt: skip
+JOB_FIELDS = ("status", "last_heartbeat", "started_at", "ended_at")
+
+
+def jobs_lost(rt: Runtime, claims: Mapping[str, datetime], now: datetime) -> list[str]:
+    """Of claims' job ids (with when each was claimed), those whose job is lost, judged from
+    Redis in one round trip: gone (Redis restarted empty, or the row's sender died), or not
+    heard of for LOST_SILENCE while running or since it ended without settling its row. A
+    job waiting for its turn is never lost."""
+    job_ids = list(claims)
     with rt.redis.pipeline(transaction=False) as pipe:
         for job_id in job_ids:
-            pipe.exists(Job.key_for(job_id))
+            pipe.hmget(Job.key_for(job_id), JOB_FIELDS)
         found = pipe.execute()
-    return [job_id for job_id, exists in zip(job_ids, found, strict=True) if not exists]
+    return [
+        job_id
+        for job_id, fields in zip(job_ids, found, strict=True)
+        if is_lost(fields, claims[job_id], now)
+    ]
+
+
+def is_lost(fields: Sequence[bytes | None], claimed_at: datetime, now: datetime) -> bool:
+    status, *stamps = fields
+    if status is None:
+        return True
+    if status.decode() in WAITING:
+        return False
+    # Started: its worker heartbeats it (a killed worker's job stays "started" until RQ's
+    # maintenance, minutes on). Ended (finished, failed, stopped) with the row unsettled:
+    # the job gave up without a retry time, and is run again this long after it stopped.
+    heard = max((str_to_date(stamp) for stamp in stamps if stamp), default=claimed_at)
+    return heard < now - LOST_SILENCE

@@ -22,7 +22,7 @@ from loopstrat import outbox
 from loopstrat.clock import utcnow
 from loopstrat.runtime import Runtime
 from loopstrat.wake import CHANNEL
-from workers.queues import JOBS, claim_job_id, enqueue_outbox, jobs_missing
+from workers.queues import JOBS, claim_job_id, enqueue_outbox, jobs_lost
 from workers.redis_outage import REDIS_DOWN, RedisOutage
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ FAILURE_PAUSE_S = 2.0
 # be on its way to Redis from another dispatcher.
 LOST_SWEEP_S = 2.0
 LOST_AFTER = timedelta(seconds=5)
+CLAIMS_PER_SWEEP = 1000
 
 
 def dispatch_due(rt: Runtime, conn: Connection | None = None) -> int:
@@ -67,23 +68,39 @@ def dispatch_due(rt: Runtime, conn: Connection | None = None) -> int:
     return sent
 
 
+class LostJobSweep:
+    """Finds claims whose job is lost and makes them claimable at once. Every claim older than
+    LOST_AFTER is asked after, a page of them a sweep, so a backlog of thousands waiting their
+    turn does not hide a lost one behind it."""
+
+    def __init__(self) -> None:
+        self._after = 0  # the last row id of the previous page; 0: start again
+
+    def run(self, rt: Runtime) -> int:
+        """How many claims it handed back. Raises if Redis is down (nothing is judged then)."""
+        now = utcnow()
+        with rt.sessions() as session:
+            claims = outbox.claims_to_check(
+                session, now, LOST_AFTER, after=self._after, limit=CLAIMS_PER_SWEEP
+            )
+            session.commit()
+        self._after = claims[-1][0] if len(claims) == CLAIMS_PER_SWEEP else 0
+        if not claims:
+            return 0
+        by_job = {claim_job_id(row_id, at): (row_id, at) for row_id, at in claims}
+        claimed_at = {job_id: at for job_id, (_row, at) in by_job.items()}
+        lost = [by_job[job_id] for job_id in jobs_lost(rt, claimed_at, now)]
+        with rt.sessions() as session:
+            handed_back = outbox.mark_lost(session, lost)
+            session.commit()
+        if handed_back:
+            log.warning("dispatch lost_jobs=%d handed back", handed_back)
+        return handed_back
+
+
 def hand_back_lost(rt: Runtime) -> int:
-    """Claims whose job Redis no longer has are due again at once, not REENQUEUE_AFTER later.
-    Raises if Redis is down (nothing is judged lost then)."""
-    now = utcnow()
-    with rt.sessions() as session:
-        claims = outbox.claims_to_check(session, now, LOST_AFTER)
-        session.commit()
-    if not claims:
-        return 0
-    by_job = {claim_job_id(row_id, at): (row_id, at) for row_id, at in claims}
-    lost = [by_job[job_id] for job_id in jobs_missing(rt, list(by_job))]
-    with rt.sessions() as session:
-        handed_back = outbox.mark_lost(session, lost, now)
-        session.commit()
-    if handed_back:
-        log.warning("dispatch lost_jobs=%d handed back", handed_back)
-    return handed_back
+    """One sweep from the first claim: what the scheduler does every LOST_SWEEP_S."""
+    return LostJobSweep().run(rt)
 
 
 def run_forever(rt: Runtime, idle_poll_s: float = IDLE_POLL_S) -> None:
@@ -105,6 +122,7 @@ def serve(rt: Runtime, stopping: threading.Event, idle_poll_s: float = IDLE_POLL
     log.info("scheduler started idle_poll_s=%s", idle_poll_s)
     outage = RedisOutage("scheduler")
     wakeups = Wakeups(rt)
+    lost_jobs = LostJobSweep()
     conn: Connection | None = None
     next_sweep = 0.0
     while not stopping.is_set():
@@ -113,7 +131,8 @@ def serve(rt: Runtime, stopping: threading.Event, idle_poll_s: float = IDLE_POLL
             dispatch_due(rt, conn)
             if time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + LOST_SWEEP_S
-                hand_back_lost(rt)
+                if lost_jobs.run(rt):
+                    continue  # dispatch them now
             sleep_s = min(idle_poll_s, next_sweep - time.monotonic(), _until_next_due(conn))
             wakeups.wait(max(0.0, sleep_s))
         except REDIS_DOWN as exc:
