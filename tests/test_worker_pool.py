@@ -3,6 +3,7 @@ mid-job has its job handed out again at once, not when its claim goes stale."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -55,7 +56,12 @@ def pool(rt, tmp_path) -> Iterator[Callable[[int], None]]:
         with (tmp_path / "worker.log").open("wb") as log:
             started.append(
                 subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                    command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT
+                    command,
+                    cwd=tmp_path,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # its group: teardown can end its processes too
                 )
             )
 
@@ -65,8 +71,12 @@ def pool(rt, tmp_path) -> Iterator[Callable[[int], None]]:
         try:
             process.wait(WAIT_S)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            pass
+        # Whatever became of the parent, none of its processes may outlive the test: a
+        # stray one would take the next tests' jobs from their Redis database.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def test_the_pool_runs_jobs_at_the_same_time(rt, pool):
