@@ -182,8 +182,8 @@ def _new_lead_at_once(
         _lead_row(account, 0, form, now),
         _reply_row(account, now),
     )
-    made = conn.execute(intake_pg.NEW_LEAD[form.consent], params).first()
-    return None if made is None else (made.id, made.contact_id)
+    made = intake_pg.insert_new(conn, params, with_consent=form.consent)
+    return None if made is None else (made[0], made[1])
 
 
 def _note_for_crm(conn: Connection, account: IntakeAccount, contact_id: int, lead_id: int) -> None:
