@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     from loopstrat.dashboard import bp as dashboard_bp
     from webhooks.leads import bp as leads_bp
+    from webhooks.links import bp as links_bp
     from webhooks.twilio import bp as twilio_bp
 
     csrf = CSRFProtect(app)
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.exempt(leads_bp)
     csrf.exempt(twilio_bp)
     app.register_blueprint(leads_bp)
+    app.register_blueprint(links_bp)
     app.register_blueprint(twilio_bp)
     app.register_blueprint(dashboard_bp)
     app.after_request(_security_headers)

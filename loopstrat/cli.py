@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from loopstrat.accounts import AccountSpec, create_account
+from loopstrat.campaigns import cli as campaign_cli
 from loopstrat.commands import command_runtime
 from loopstrat.config import derived_fernet_key, load_dotenv_file
 from loopstrat.contacts_cli import contact
@@ -190,6 +191,9 @@ def dev() -> None:
 
 
 main.add_command(airtable)
+main.add_command(campaign_cli.job_done)
+main.add_command(campaign_cli.review_settings)
+main.add_command(campaign_cli.campaign)
 main.add_command(contact)
 main.add_command(held_leads_cmd)
 main.add_command(conversation_cli.reply)

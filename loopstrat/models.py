@@ -59,7 +59,8 @@ class Account(Base):
     consent_text: Mapped[str] = mapped_column(
         Text,
         default=(
-            "By checking this box you agree to receive text messages about your request. "
+            "By checking this box you agree to receive text messages about your request "
+            "and follow-ups about your job, such as a request for a review. "
             "Msg & data rates may apply. Reply STOP to opt out."
         ),
     )
@@ -74,6 +75,15 @@ class Account(Base):
     # The person named in the holding text ("Mike from Acme will text you shortly").
     owner_name: Mapped[str | None] = mapped_column(String(60))
     frequency_cap_24h: Mapped[int] = mapped_column(Integer, default=3)
+    # Review requests (loopstrat/campaigns/reviews.py): where the tracked link leads (a Google
+    # writereview?placeid= link or any page), how long after the job, and how long before the
+    # same person may be asked again.
+    review_link: Mapped[str | None] = mapped_column(String(500))
+    review_delay_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    review_cooldown_days: Mapped[int] = mapped_column(Integer, default=90)
+    # Whether consent_text covers follow-ups about the customer's job (a review request). The
+    # default text does; one written before it said so did not, and keeps False.
+    consent_covers_follow_ups: Mapped[bool] = mapped_column(Boolean, default=True)
     airtable_token_encrypted: Mapped[str | None] = mapped_column(Text)
     airtable_base_id: Mapped[str | None] = mapped_column(String(40))
     airtable_tables: Mapped[dict[str, str] | None] = mapped_column(JSON)
@@ -126,6 +136,8 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(String(200))
     zip: Mapped[str | None] = mapped_column(String(10))
     consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set with consent_at when the text the person agreed to covered follow-ups about the job.
+    follow_up_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     marketing_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -145,6 +157,9 @@ class ConsentEvent(Base):
     phone: Mapped[str | None] = mapped_column(String(20))
     # inquiry | marketing | opt_out | opt_in | alerts_opt_out | alerts_opt_in (the alert phone)
     kind: Mapped[str] = mapped_column(String(30))
+    # What an inquiry's consent covers: "request", or "request+follow_ups" when its text
+    # covered follow-ups about the job (a review request). None for other kinds.
+    scope: Mapped[str | None] = mapped_column(String(40))
     source: Mapped[str] = mapped_column(String(30))  # web_form | api | sms | dashboard | cli
     text_shown: Mapped[str | None] = mapped_column(Text)
     ip: Mapped[str | None] = mapped_column(String(64))
@@ -320,6 +335,9 @@ class Outbox(Base):
 
 
 class Campaign(Base):
+    """A stream of planned texts: an account's review requests (one standing campaign), or a
+    reactivation offer (loopstrat/campaigns)."""
+
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -327,21 +345,50 @@ class Campaign(Base):
     kind: Mapped[str] = mapped_column(String(20))  # review_request | reactivation
     name: Mapped[str] = mapped_column(String(120))
     body_template: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(12), default="running")  # draft|running|paused|...
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Enrollment(Base):
+    """One planned campaign text to one contact, with its due time: the job that comes due
+    writes the text (a Message, sent by the one sending path) or says why none is owed."""
+
     __tablename__ = "enrollments"
-    __table_args__ = (UniqueConstraint("campaign_id", "contact_id"),)
+    __table_args__ = (
+        Index("ix_enrollments_account_campaign", "account_id", "campaign_id", "state"),
+        # "Nobody asked twice within 90 days": a contact's requests, newest first.
+        Index("ix_enrollments_account_contact", "account_id", "contact_id", "kind", "handed_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"))
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # review_request | review_reminder | reactivation
+    # One plan per reason ("review:<lead id>"): planning the same reason again finds this row.
+    key: Mapped[str] = mapped_column(String(120), unique=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sent|cancelled
+    # pending | handed (its text is written and on the sending path) | skipped | cancelled
+    state: Mapped[str] = mapped_column(String(12), default="pending")
     reason: Mapped[str | None] = mapped_column(String(120))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    # The tracked link's token (/r/<token>): unguessable, one per review request.
+    link_token: Mapped[str | None] = mapped_column(String(40), unique=True)
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LinkClick(Base):
+    """One visit of a tracked link, kept per click."""
+
+    __tablename__ = "link_clicks"
+    __table_args__ = (Index("ix_link_clicks_account_enrollment", "account_id", "enrollment_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    enrollment_id: Mapped[int] = mapped_column(ForeignKey("enrollments.id"))
+    clicked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class WebhookEvent(Base):

@@ -32,6 +32,8 @@ class Kind(StrEnum):
     HANDOFF_CHECK = "conversation_handoff"  # ref: lead; a hand-off nobody answered
     CRM_SYNC = "crm_sync"  # ref: account; its journal to Airtable
     RELEASE_HELD_LEADS = "release_held_leads"  # ref: account; leads a flood held
+    CAMPAIGN_PLAN = "campaign_plan"  # ref: enrollment; a planned text come due: write it or not
+    CAMPAIGN_TEXT = "campaign_text"  # ref: message; a campaign's written text, sent once
 
 
 # A claim is handed out again only once the dispatcher has judged its job lost, by asking

@@ -254,6 +254,9 @@ def _pending_campaign_text(db, account: Account, lead_id: int) -> tuple[int, int
         account_id=account.id,
         campaign_id=campaign.id,
         contact_id=lead.contact_id,
+        lead_id=lead_id,
+        kind="review_request",
+        key=f"review:{lead_id}",
         due_at=MORNING_8AM_DENVER + timedelta(days=1),
     )
     review = Message(
@@ -264,7 +267,7 @@ def _pending_campaign_text(db, account: Account, lead_id: int) -> tuple[int, int
         idempotency_key="review-1",
         to_phone=JANE,
         from_phone=account.twilio_number,
-        body="How did we do?",
+        body="Would you leave us a review?",
         status="deferred",
         scheduled_for=MORNING_8AM_DENVER,
     )

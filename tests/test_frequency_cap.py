@@ -34,6 +34,7 @@ def jane_agrees_to_marketing(rt, account) -> Contact:
             select(Contact).where(Contact.account_id == account.id, Contact.phone == JANE)
         ).one()
         contact.marketing_consent_at = utcnow()
+        contact.follow_up_consent_at = utcnow()  # review requests: follow-ups about her job
         session.commit()
         return contact
 

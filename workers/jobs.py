@@ -6,10 +6,12 @@ import time
 from collections.abc import Callable
 
 from loopstrat import runtime
+from loopstrat.campaigns import handout
 from loopstrat.conversations import ai_turn, alerts, contractor_reply, handle, handoff, texts
 from loopstrat.crm.sync import sync_account
 from loopstrat.leads import flood
 from loopstrat.leads.respond import respond_to_lead as respond
+from loopstrat.outbox import Kind
 
 
 def respond_to_lead(lead_id: int) -> str | None:
@@ -49,3 +51,14 @@ def check_hand_off(lead_id: int) -> int:
 
 def release_held_leads(account_id: int) -> str:
     return flood.release_held_leads(runtime.current(), account_id).result
+
+
+def write_campaign_text(enrollment_id: int) -> str:
+    """bulk queue: a planned text come due is written and sent, or skipped with its reason."""
+    return handout.hand_out(runtime.current(), enrollment_id)
+
+
+def send_campaign_text(message_id: int) -> str | None:
+    """bulk queue: a campaign text held for quiet hours or retried after an error."""
+    outcome = texts.send_stored(runtime.current(), message_id, Kind.CAMPAIGN_TEXT)
+    return outcome.result if outcome else None

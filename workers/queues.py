@@ -38,6 +38,8 @@ JOBS: dict[Kind, tuple[str, str]] = {
     Kind.AI_TURN: ("workers.jobs.take_ai_turn", DEFAULT_QUEUE),
     Kind.HANDOFF_CHECK: ("workers.jobs.check_hand_off", DEFAULT_QUEUE),
     Kind.RELEASE_HELD_LEADS: ("workers.jobs.release_held_leads", DEFAULT_QUEUE),
+    Kind.CAMPAIGN_PLAN: ("workers.jobs.write_campaign_text", BULK_QUEUE),
+    Kind.CAMPAIGN_TEXT: ("workers.jobs.send_campaign_text", BULK_QUEUE),
 }
 
 

@@ -3,6 +3,7 @@
 from loopstrat.compliance.gates import (
     ALERT,
     CONFIRMATION,
+    JOB_FOLLOW_UP,
     MARKETING,
     REPLY,
     Allow,
@@ -16,6 +17,7 @@ from loopstrat.compliance.gates import (
 __all__ = [
     "ALERT",
     "CONFIRMATION",
+    "JOB_FOLLOW_UP",
     "MARKETING",
     "REPLY",
     "Allow",

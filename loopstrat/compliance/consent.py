@@ -101,6 +101,7 @@ def recipient_of(contact: Contact, account: Account, lead_zip: str | None = None
         consent=contact.consent_at is not None,
         marketing_consent=contact.marketing_consent_at is not None,
         opted_out=contact.opted_out_at is not None,
+        follow_up_consent=contact.follow_up_consent_at is not None,
     )
 
 

@@ -21,15 +21,18 @@ FREQUENCY_WINDOW = timedelta(hours=24)
 
 # What a text is for decides which consent it needs and which limits apply.
 REPLY = "reply"  # answering the lead's own inquiry: needs inquiry consent
-MARKETING = "marketing"  # review request, reactivation: needs marketing consent, capped
+# A follow-up about the customer's own job (a review request): needs the inquiry's consent,
+# given to a text that covered follow-ups; capped.
+JOB_FOLLOW_UP = "job_follow_up"
+MARKETING = "marketing"  # an offer (reactivation): needs marketing consent, capped
 CONFIRMATION = "confirmation"  # the one opt-out / opt-in / HELP answer: any hour, no consent
 # The contractor's own alerts, to the alert phone the account owner set: setting it is their
 # consent, STOP from it blocks, their do-not-disturb window defers. Not the TCPA's quiet hours:
 # the contractor asked to hear about their leads at any hour, and is not being solicited.
 ALERT = "alert"
-PURPOSES = (REPLY, MARKETING, CONFIRMATION, ALERT)
+PURPOSES = (REPLY, JOB_FOLLOW_UP, MARKETING, CONFIRMATION, ALERT)
 # Non-reply traffic counts against the per-contact cap in any 24 hours (FL, OK and MD allow 3).
-CAPPED_PURPOSES = frozenset({MARKETING})
+CAPPED_PURPOSES = frozenset({JOB_FOLLOW_UP, MARKETING})
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ class Recipient:
     opted_out: bool
     # ALERT only: the hours the contractor asked not to be alerted; None when none apply.
     do_not_disturb: DoNotDisturb | None = None
+    # The inquiry's consent covered follow-ups about the job (JOB_FOLLOW_UP).
+    follow_up_consent: bool = False
 
 
 def may_text(
@@ -88,6 +93,8 @@ def may_text(
         return _alert_decision(recipient, now)
     if purpose == REPLY and not recipient.consent:
         return Block("no_consent")
+    if purpose == JOB_FOLLOW_UP and not (recipient.consent and recipient.follow_up_consent):
+        return Block("no_follow_up_consent")
     if purpose == MARKETING and not recipient.marketing_consent:
         return Block("no_marketing_consent")
     if not recipient.zones:

@@ -44,6 +44,8 @@ def follow_up_system_prompt(profile: BusinessProfile) -> str:
         "no guaranteed times.\n"
         "- No placeholders or brackets, no links, no emoji, at most 300 characters.\n"
         "- Do not repeat the opt-out notice; it was in the first text.\n"
+        # The FTC's rule on reviews (16 CFR 465): no AI-written reviews, no rewards for one.
+        "- Never write or suggest the words of a review, and never offer anything for one.\n"
         f"- If the customer asks for a person, is upset, asks about price or cost, or you "
         f"cannot help, answer with the single word {HANDOFF_MARKER} and nothing else.\n"
         "Answer with the text message only."

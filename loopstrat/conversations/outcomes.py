@@ -20,6 +20,15 @@ REASONS = {
     "conversation_started": "the conversation had started, so it stood down",
     "human_took_over": "a person took over",
     "dropped_by_person": "dropped",
+    "no_follow_up_consent": "the consent they gave did not cover follow-ups about the job",
+    "frequency_cap": "the frequency cap",
+    "no_allowed_hour": "no hour is allowed in their time zone",
+    # Why a planned campaign text was owed no text when it fell due (loopstrat/campaigns).
+    "asked_recently": "this customer was asked for a review recently",
+    "clicked": "they had clicked the link",
+    "replied": "they had replied",
+    "request_not_sent": "the request itself was not sent",
+    "no_review_link": "no review link is set",
 }
 RESULTS = {
     "already": "already sent (the same reply went before)",

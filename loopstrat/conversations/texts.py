@@ -17,7 +17,16 @@ from sqlalchemy.orm import Session
 
 from loopstrat import outbox
 from loopstrat.clock import utcnow
-from loopstrat.compliance import ALERT, CONFIRMATION, MARKETING, REPLY, Block, Decision, may_text
+from loopstrat.compliance import (
+    ALERT,
+    CONFIRMATION,
+    JOB_FOLLOW_UP,
+    MARKETING,
+    REPLY,
+    Block,
+    Decision,
+    may_text,
+)
 from loopstrat.compliance.consent import (
     OPT_OUT_CONFIRM_KIND,
     alert_phone_recipient,
@@ -52,10 +61,12 @@ HELP_KIND = "help"
 # Texts to the lead that may be the first they get (someone who texted first has had no first
 # reply): CTIA wants the first text to name the business and say how to opt out.
 DUTY_KINDS = frozenset({"follow_up", "holding", "human_reply"})
-# Campaign texts, stored here like any other: marketing consent and the frequency cap.
-MARKETING_KINDS = frozenset({"review_request", "reactivation"})
+# Campaign texts, stored here like any other (loopstrat/campaigns writes them). A review
+# request follows up the customer's own job; a reactivation offer is marketing.
+FOLLOW_UP_KINDS = frozenset({"review_request", "review_reminder"})
+MARKETING_KINDS = frozenset({"reactivation"})
 # The kinds the cap counts: one cap for all of a contact's non-reply traffic together.
-CAPPED_KINDS = MARKETING_KINDS
+CAPPED_KINDS = FOLLOW_UP_KINDS | MARKETING_KINDS
 
 
 def store_text(
@@ -71,11 +82,14 @@ def store_text(
     lead_id: int | None,
     sent_by_caller: bool = True,
     ai_tokens: tuple[int, int] | None = None,
+    outbox_kind: Kind = Kind.CONVERSATION_TEXT,
 ) -> Message:
     """The one row for `key` (new or as stored before) and its outbox row; the caller commits.
 
     sent_by_caller: the caller runs send_stored right after its commit, so the dispatcher
     leaves the row alone unless that attempt is lost. False: the dispatcher sends it.
+    outbox_kind: CAMPAIGN_TEXT for a planned text, so its retries and its holds for quiet
+    hours go on the bulk queue, never in front of a lead's reply.
     """
     msg = session.scalar(select(Message).where(Message.idempotency_key == key))
     if msg is None:
@@ -103,7 +117,7 @@ def store_text(
         outbox.schedule(
             session,
             account_id=account.id,
-            kind=Kind.CONVERSATION_TEXT,
+            kind=outbox_kind,
             ref_id=str(msg.id),
             run_now=sent_by_caller,
         )
@@ -138,18 +152,17 @@ def is_first_text_to(session: Session, account_id: int, phone: str) -> bool:
     return earlier is None
 
 
-def send_stored(rt: Runtime, message_id: int) -> Outcome | None:
-    """Gate and send one stored text, then settle its outbox row. Safe to run again."""
+def send_stored(
+    rt: Runtime, message_id: int, outbox_kind: Kind = Kind.CONVERSATION_TEXT
+) -> Outcome | None:
+    """Gate and send one stored text, then settle its outbox row (of `outbox_kind`, as
+    store_text wrote it). Safe to run again."""
     with rt.sessions() as session:
         msg = session.get(Message, message_id)
         if msg is None or msg.direction != "out" or msg.idempotency_key is None:
             log.warning("send_stored message_id=%s missing", message_id)
             outbox.finish(
-                session,
-                Kind.CONVERSATION_TEXT,
-                str(message_id),
-                state="cancelled",
-                reason="missing",
+                session, outbox_kind, str(message_id), state="cancelled", reason="missing"
             )
             session.commit()
             return None
@@ -170,7 +183,7 @@ def send_stored(rt: Runtime, message_id: int) -> Outcome | None:
 
     callback = status_callback_url(rt.settings)
     outcome = send_once(rt.sessions, rt.sms, callback, text, decide, lambda: composed)
-    _settle_outbox(rt, text.account_id, message_id, outcome)
+    _settle_outbox(rt, text.account_id, message_id, outcome, outbox_kind)
     held = ""
     if outcome.result == "deferred" and outcome.until:
         held = describe_hold(outcome.reason, outcome.until, zones, utcnow())
@@ -240,12 +253,16 @@ def purpose_of(text: OutboundText) -> str:
         return CONFIRMATION
     if text.contact_id is None:
         return ALERT
+    if text.kind in FOLLOW_UP_KINDS:
+        return JOB_FOLLOW_UP
     return MARKETING if text.kind in MARKETING_KINDS else REPLY
 
 
-def _settle_outbox(rt: Runtime, account_id: int, message_id: int, outcome: Outcome) -> None:
+def _settle_outbox(
+    rt: Runtime, account_id: int, message_id: int, outcome: Outcome, outbox_kind: Kind
+) -> None:
     with rt.sessions() as session:
-        settle_send(session, Kind.CONVERSATION_TEXT, str(message_id), outcome)
+        settle_send(session, outbox_kind, str(message_id), outcome)
         if outcome.message_id is not None:
             note_change(session, account_id, "message", outcome.message_id)
             answered_lead = stamp_first_touch(session, outcome.message_id)

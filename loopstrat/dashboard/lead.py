@@ -112,8 +112,10 @@ def mark(lead_id: int) -> Response:
     value = request.form.get("job_value", "")
 
     def act(rt: runtime.Runtime, account_id: int) -> str:
-        mark_lead(rt, account_id=account_id, lead_id=lead_id, status=status, job_value=value)
-        return f"Marked {status}."
+        planned = mark_lead(
+            rt, account_id=account_id, lead_id=lead_id, status=status, job_value=value
+        )
+        return f"Marked {status}. {planned}".strip()
 
     return _act(lead_id, act)
 

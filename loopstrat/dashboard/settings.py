@@ -43,6 +43,12 @@ def save_conversations() -> Response | tuple[str, int]:
     return _save("conversations", settings_forms.conversations)
 
 
+@bp.post("/settings/reviews")
+@admin_required
+def save_reviews() -> Response | tuple[str, int]:
+    return _save("reviews", settings_forms.reviews)
+
+
 def _save(section: str, parse: Any) -> Response | tuple[str, int]:
     try:
         changes = parse(request.form)
@@ -153,5 +159,5 @@ def _page(*, errors: dict[str, str], submitted: dict[str, str]) -> str:
 _FIELDS = (
     "name", "trade", "service_zips", "business_hours", "tone", "never_promise", "ai_mode",
     "ai_quiet_spell_s", "handoff_window_s", "alert_phone", "alert_dnd_start", "alert_dnd_end",
-    "owner_name", "thank_you_url",
+    "owner_name", "thank_you_url", "review_link", "review_delay_minutes", "review_cooldown_days",
 )  # fmt: skip

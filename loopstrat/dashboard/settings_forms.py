@@ -20,6 +20,8 @@ LABELS = {
     "handoff_window_s": "hand-off window", "alert_phone": "alert phone",
     "alert_dnd_start": "do-not-disturb start", "alert_dnd_end": "do-not-disturb end",
     "owner_name": "owner name", "thank_you_url": "thank-you URL",
+    "review_link": "review link", "review_delay_minutes": "review delay",
+    "review_cooldown_days": "review cooldown",
 }  # fmt: skip
 HHMM_RE = re.compile(HHMM)
 
@@ -61,6 +63,17 @@ def conversations(form: Mapping[str, str]) -> dict[str, Any]:
     if (changes["alert_dnd_start"] is None) != (changes["alert_dnd_end"] is None):
         raise FieldErrors({"alert_dnd_end": "give both a start and an end, or neither"})
     return changes
+
+
+def reviews(form: Mapping[str, str]) -> dict[str, Any]:
+    return _checked(
+        form,
+        {
+            "review_link": _url,
+            "review_delay_minutes": _whole(0, 10_080),  # at most a week after the job
+            "review_cooldown_days": _whole(1, 730),
+        },
+    )
 
 
 def _checked(form: Mapping[str, str], fields: dict[str, Callable[[str], Any]]) -> dict[str, Any]:

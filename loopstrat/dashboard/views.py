@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from loopstrat.dashboard import (  # noqa: F401
     auth,
+    campaigns,
     home,
     join,
     lead,

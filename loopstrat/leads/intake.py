@@ -51,6 +51,9 @@ _UPDATE_CONTACT = (
         consent_at=func.coalesce(
             Contact.consent_at, bindparam("new_consent_at", type_=UTCDateTime)
         ),
+        follow_up_consent_at=func.coalesce(
+            Contact.follow_up_consent_at, bindparam("new_follow_up_consent_at", type_=UTCDateTime)
+        ),
         updated_at=bindparam("now", type_=UTCDateTime),
     )
 )
@@ -203,15 +206,16 @@ def _reply_row(account: IntakeAccount, now: datetime) -> dict[str, object]:
 
 
 def _contact_row(account: IntakeAccount, form: LeadForm, now: datetime) -> dict[str, object]:
+    consent_at = now if form.consent else None
     return {"account_id": account.id, "phone": form.phone, "name": form.name,
-            "email": form.email, "zip": form.zip, "consent_at": now if form.consent else None,
+            "email": form.email, "zip": form.zip, "consent_at": consent_at,
+            "follow_up_consent_at": consent_at if account.consent_covers_follow_ups else None,
             "created_at": now, "updated_at": now}  # fmt: skip
 
 
 def _upsert_contact(
     conn: Connection, account: IntakeAccount, form: LeadForm, now: datetime
 ) -> tuple[int, bool]:
-    consent_at = now if form.consent else None
     row = _contact_row(account, form, now)
     new_id = conn.execute(_INSERT_NEW_CONTACT[conn.dialect.name], row).scalar()
     if new_id is not None:
@@ -220,7 +224,8 @@ def _upsert_contact(
     conn.execute(
         _UPDATE_CONTACT,
         {"contact_id": found, "new_name": form.name, "new_email": form.email,
-         "new_zip": form.zip, "new_consent_at": consent_at, "now": now},
+         "new_zip": form.zip, "new_consent_at": row["consent_at"],
+         "new_follow_up_consent_at": row["follow_up_consent_at"], "now": now},
     )  # fmt: skip
     return found, True
 
@@ -232,6 +237,7 @@ def _consent_row(
         "account_id": account.id,
         "contact_id": contact_id,
         "kind": "inquiry",
+        "scope": "request+follow_ups" if account.consent_covers_follow_ups else "request",
         "source": form.source if form.source in CONSENT_SOURCES else "web_form",
         "text_shown": account.consent_text,
         "ip": evidence.ip,

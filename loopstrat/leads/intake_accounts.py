@@ -31,6 +31,7 @@ class IntakeAccount:
     form_key: str
     thank_you_url: str | None
     consent_text: str
+    consent_covers_follow_ups: bool
     crm_connected: bool
 
 
@@ -44,6 +45,7 @@ def load_intake_account(session: Session, form_key: str) -> IntakeAccount | None
         form_key=account.form_key,
         thank_you_url=account.thank_you_url,
         consent_text=account.consent_text,
+        consent_covers_follow_ups=account.consent_covers_follow_ups,
         crm_connected=is_connected(account),
     )
 

@@ -19,10 +19,12 @@ from sqlalchemy.engine import Compiled
 from loopstrat.models import ConsentEvent, Contact, Lead, Outbox
 
 CONTACT_COLUMNS = (
-    "account_id", "phone", "name", "email", "zip", "consent_at", "created_at", "updated_at",
+    "account_id", "phone", "name", "email", "zip", "consent_at", "follow_up_consent_at",
+    "created_at", "updated_at",
 )  # fmt: skip
 CONSENT_COLUMNS = (
-    "account_id", "kind", "source", "text_shown", "ip", "user_agent", "page_url", "created_at",
+    "account_id", "kind", "scope", "source", "text_shown", "ip", "user_agent", "page_url",
+    "created_at",
 )  # fmt: skip
 LEAD_COLUMNS = (
     "account_id", "inquiry", "service", "zip", "source", "page_url", "received_at", "updated_at",

@@ -3,13 +3,18 @@ lost, or job completed. Booked and completed times feed the ROI page and review 
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from loopstrat.campaigns.reviews import NoReviewLink, plan_review_request
 from loopstrat.clock import utcnow
+from loopstrat.conversations.outcomes import REASONS
 from loopstrat.journal import note_change
-from loopstrat.models import Lead
+from loopstrat.models import Account, Lead
 from loopstrat.runtime import Runtime
 
 MARKS = ("qualified", "booked", "lost", "completed")
@@ -38,7 +43,9 @@ def job_value_cents(dollars: str) -> int:
 
 def mark_lead(
     rt: Runtime, *, account_id: int, lead_id: int, status: str, job_value: str = ""
-) -> None:
+) -> str:
+    """Mark the lead; what was planned because of it, in words ("" for nothing). A job
+    completed plans its review request (loopstrat/campaigns/reviews.py)."""
     if status not in MARKS:
         raise MarkRefused(f"a lead can be marked {', '.join(MARKS)}")
     cents = job_value_cents(job_value) if status == "booked" or job_value.strip() else None
@@ -52,8 +59,23 @@ def mark_lead(
             lead.job_value_cents = cents
         if status == "booked":
             lead.booked_at = lead.booked_at or now
+        planned = ""
         if status == "completed":
-            lead.completed_at = now
+            lead.completed_at = lead.completed_at or now
             lead.booked_at = lead.booked_at or now  # a finished job was booked at the latest now
+            planned = _plan_review(session, lead, now)
         note_change(session, account_id, "lead", lead.id)
         session.commit()
+    return planned
+
+
+def _plan_review(session: Session, lead: Lead, now: datetime) -> str:
+    account = session.get_one(Account, lead.account_id)
+    try:
+        request = plan_review_request(session, account, lead, now)
+    except NoReviewLink as exc:
+        return f"No review request: {exc}."
+    if request.state == "skipped":
+        return f"No review request: {REASONS.get(request.reason or '', request.reason)}."
+    when = request.due_at.astimezone(ZoneInfo(account.timezone)).strftime("%b %-d %-H:%M %Z")
+    return f"Review request planned for {when}."

@@ -1,0 +1,135 @@
+"""What a campaign did, for `loopstrat campaign show` and the dashboard: planned, sent,
+delivered, failed, suppressed and skipped by reason, clicked, replied, opted out, and the jobs
+booked after a text with their revenue. Reads only, scoped by account."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from loopstrat.models import Campaign, Contact, Enrollment, Lead, LinkClick, Message
+
+DELIVERED = ("delivered", "read")
+FAILED = ("failed", "undelivered")
+ON_ITS_WAY = ("accepted", "queued", "sending", "sent", "claimed", "unknown")
+
+
+@dataclass
+class CampaignFigures:
+    campaign_id: int
+    name: str
+    kind: str
+    state: str
+    planned: int = 0  # due later
+    texted: int = 0  # reached Twilio (delivered, failed or on its way)
+    delivered: int = 0
+    failed: int = 0
+    waiting: int = 0  # written, held for quiet hours or the frequency cap
+    suppressed: Counter[str] = field(default_factory=Counter)  # the gate refused
+    skipped: Counter[str] = field(default_factory=Counter)  # no text was owed
+    clicked: int = 0
+    replied: int = 0
+    opted_out: int = 0
+    booked: int = 0
+    revenue_cents: int = 0
+
+
+def campaigns_of(session: Session, account_id: int) -> list[Campaign]:
+    return list(
+        session.scalars(
+            select(Campaign).where(Campaign.account_id == account_id).order_by(Campaign.id)
+        )
+    )
+
+
+def figures(session: Session, account_id: int, campaign: Campaign) -> CampaignFigures:
+    out = CampaignFigures(campaign.id, campaign.name, campaign.kind, campaign.state)
+    mine = (Enrollment.account_id == account_id, Enrollment.campaign_id == campaign.id)
+    for state, reason, count in session.execute(
+        select(Enrollment.state, Enrollment.reason, func.count())
+        .where(*mine)
+        .group_by(Enrollment.state, Enrollment.reason)
+    ):
+        if state == "pending":
+            out.planned += count
+        elif state in ("skipped", "cancelled"):
+            out.skipped[reason or state] += count
+    for status, reason, count in session.execute(
+        select(Message.status, Message.reason, func.count())
+        .join(Enrollment, Enrollment.message_id == Message.id)
+        .where(*mine, Message.account_id == account_id)
+        .group_by(Message.status, Message.reason)
+    ):
+        _count_text(out, status, reason, count)
+    out.clicked = (
+        session.scalar(
+            select(func.count(distinct(LinkClick.enrollment_id)))
+            .join(Enrollment, Enrollment.id == LinkClick.enrollment_id)
+            .where(*mine, LinkClick.account_id == account_id)
+        )
+        or 0
+    )
+    _after_texts(session, account_id, campaign, out)
+    return out
+
+
+def _count_text(out: CampaignFigures, status: str, reason: str | None, count: int) -> None:
+    if status in DELIVERED:
+        out.delivered += count
+    elif status in FAILED:
+        out.failed += count
+    if status in DELIVERED + FAILED + ON_ITS_WAY:
+        out.texted += count
+    elif status in ("suppressed", "cancelled"):
+        out.suppressed[reason or status] += count
+    elif status == "deferred":
+        out.waiting += count
+
+
+def _after_texts(
+    session: Session, account_id: int, campaign: Campaign, out: CampaignFigures
+) -> None:
+    """What the texted contacts did after their first text from this campaign."""
+    first = (
+        select(Enrollment.contact_id, func.min(Message.sent_at).label("texted_at"))
+        .join(Message, Message.id == Enrollment.message_id)
+        .where(
+            Enrollment.account_id == account_id,
+            Enrollment.campaign_id == campaign.id,
+            Message.sent_at.is_not(None),
+        )
+        .group_by(Enrollment.contact_id)
+        .subquery()
+    )
+    out.replied = (
+        session.scalar(
+            select(func.count(distinct(Message.contact_id))).where(
+                Message.account_id == account_id,
+                Message.direction == "in",
+                Message.contact_id == first.c.contact_id,
+                Message.created_at > first.c.texted_at,
+            )
+        )
+        or 0
+    )
+    out.opted_out = (
+        session.scalar(
+            select(func.count()).where(
+                Contact.account_id == account_id,
+                Contact.id == first.c.contact_id,
+                Contact.opted_out_at > first.c.texted_at,
+            )
+        )
+        or 0
+    )
+    booked = session.execute(
+        select(func.count(), func.coalesce(func.sum(Lead.job_value_cents), 0)).where(
+            Lead.account_id == account_id,
+            Lead.contact_id == first.c.contact_id,
+            Lead.booked_at > first.c.texted_at,
+        )
+    ).one()
+    out.booked, out.revenue_cents = int(booked[0] or 0), int(booked[1] or 0)
