@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session that holds it
     )
     from loopstrat.dashboard import bp as dashboard_bp
+    from webhooks.api import bp as api_bp
     from webhooks.leads import bp as leads_bp
     from webhooks.links import bp as links_bp
     from webhooks.twilio import bp as twilio_bp
@@ -43,9 +44,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf = CSRFProtect(app)
     # Their callers carry no session: the form key, and Twilio's signature, vouch for them.
     csrf.exempt(leads_bp)
+    csrf.exempt(api_bp)  # the API key vouches for it
     csrf.exempt(twilio_bp)
     app.register_blueprint(leads_bp)
     app.register_blueprint(links_bp)
+    app.register_blueprint(api_bp)
     app.register_blueprint(twilio_bp)
     app.register_blueprint(dashboard_bp)
     app.after_request(_security_headers)

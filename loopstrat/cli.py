@@ -173,6 +173,24 @@ def create_user_cmd(account_id: int, email: str, role: str) -> None:
         click.echo(f"password (shown once): {password}")
 
 
+@main.command("api-key")
+@click.option("--account", "account_id", type=int, required=True, help="The account's id.")
+def api_key_cmd(account_id: int) -> None:
+    """A new API key for the account (POST /api/jobs/done), printed once; the old one stops
+    working at once."""
+    from loopstrat.api_keys import new_api_key
+    from loopstrat.models import Account
+
+    with command_runtime().sessions() as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            raise click.ClickException(f"no account {account_id}")
+        key = new_api_key(account)
+        session.commit()
+    click.echo(f"API key for account {account_id} (shown once; the old key no longer works):")
+    click.echo(key)
+
+
 def _read_secret(name: str) -> str:
     # Never from an argument: arguments end up in shell history and in `ps`.
     if sys.stdin.isatty():

@@ -84,6 +84,8 @@ class Account(Base):
     # Whether consent_text covers follow-ups about the customer's job (a review request). The
     # default text does; one written before it said so did not, and keeps False.
     consent_covers_follow_ups: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The SHA-256 of the account's API key (loopstrat/api_keys.py); the key is shown once.
+    api_key_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     airtable_token_encrypted: Mapped[str | None] = mapped_column(Text)
     airtable_base_id: Mapped[str | None] = mapped_column(String(40))
     airtable_tables: Mapped[dict[str, str] | None] = mapped_column(JSON)

@@ -337,3 +337,40 @@ def test_flushing_redis_mid_campaign_loses_no_planned_text(
     assert len(review_texts(twilio)) == 5
     handed = db.scalars(select(Enrollment.state).where(Enrollment.kind == "review_request"))
     assert set(handed) == {"handed"}
+
+
+def test_a_field_service_tool_marks_a_job_done_with_the_accounts_api_key(
+    rt, app, client, reviewing, twilio, worker, clock, db, cli
+):
+    made = cli("api-key", "--account", str(reviewing.id))
+    assert made.exit_code == 0, made.output
+    key = made.output.strip().splitlines()[-1]
+    assert key.startswith("ls_") and db.get(Account, reviewing.id).api_key_hash != key
+    lead_id = post_lead(client, reviewing).get_json()["lead_id"]
+    worker()
+    api = app.test_client()
+
+    def done(body, key=key):
+        return api.post("/api/jobs/done", json=body, headers={"Authorization": f"Bearer {key}"})
+
+    assert done({"lead_id": lead_id}, key="ls_wrong").status_code == 401
+    assert api.post("/api/jobs/done", json={"lead_id": lead_id}).status_code == 401
+    assert done({"lead": 1}).get_json()["errors"]["lead"] == "give lead_id (a number) or phone"
+    assert done({"phone": "801-555-9999"}).status_code == 404
+    assert done({"lead_id": lead_id, "job_value": "a lot"}).status_code == 400
+
+    answer = done({"phone": "(801) 555-0142", "job_value": 450})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json() == {
+        "lead_id": lead_id,
+        "status": "completed",
+        "review_request": "Review request planned for Nov 25 13:00 MST.",
+    }
+    db.expire_all()
+    assert db.get(Lead, lead_id).job_value_cents == 45000
+
+    other = make_account(rt, name="Other Co", twilio_number="+18015550222")
+    theirs = cli("api-key", "--account", str(other.id)).output.strip().splitlines()[-1]
+    assert done({"lead_id": lead_id}, key=theirs).status_code == 404  # not their lead
+    assert cli("api-key", "--account", str(reviewing.id)).exit_code == 0
+    assert done({"lead_id": lead_id}).status_code == 401  # replaced: the old key stops
