@@ -6,13 +6,14 @@ Times are timezone-aware UTC, money is integer cents, phones are E.164.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -141,6 +142,9 @@ class Contact(Base):
     # Set with consent_at when the text the person agreed to covered follow-ups about the job.
     follow_up_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     marketing_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # From an imported customer list (loopstrat/campaigns/imports.py): reactivation's audience.
+    last_service_on: Mapped[date | None] = mapped_column(Date)
+    last_job_value_cents: Mapped[int | None] = mapped_column(BigInteger)
     opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

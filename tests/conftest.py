@@ -17,6 +17,7 @@ import pytest
 import redis
 import responses
 import time_machine
+from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from loopstrat import runtime
 from loopstrat.accounts import AccountSpec, create_account
 from loopstrat.app import create_app
+from loopstrat.cli import main
 from loopstrat.config import Settings
 from loopstrat.db import Base, make_engine
 from loopstrat.logs import HANDLER_NAME
@@ -204,3 +206,23 @@ def redis_conn(rt: runtime.Runtime) -> redis.Redis:
 def airtable(twilio: FakeTwilio) -> FakeAirtable:
     """Airtable's API on the same `responses` mock as Twilio (a nested mock would not see it)."""
     return FakeAirtable(twilio.mock).install()
+
+
+@pytest.fixture
+def cli(rt):
+    """Run a `loopstrat` command on the test database and Redis."""
+    env = {
+        "DATABASE_URL": rt.settings.database_url,
+        "REDIS_URL": rt.settings.redis_url,
+        "SECRET_KEY": rt.settings.secret_key,
+        "TWILIO_ACCOUNT_SID": rt.settings.twilio_account_sid,
+        "TWILIO_AUTH_TOKEN": rt.settings.twilio_auth_token,
+        "PUBLIC_BASE_URL": rt.settings.public_base_url,
+    }
+
+    def invoke(*args: str):
+        result = CliRunner().invoke(main, list(args), env=env)
+        runtime.configure(rt.settings)
+        return result
+
+    return invoke

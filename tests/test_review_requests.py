@@ -9,12 +9,10 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from loopstrat import runtime
 from loopstrat.campaigns import handout, reviews
-from loopstrat.cli import main
 from loopstrat.leads.outcome import mark_lead
 from loopstrat.models import Account, Contact, Enrollment, Lead, LinkClick, Message
 from tests.conftest import make_account
@@ -239,26 +237,6 @@ def test_every_review_text_is_the_same_for_everyone(rt, client, reviewing, twili
     masked = {greeting.sub("Hi _, ", re.sub(r"/r/[\w-]+", "/r/_", b)) for b in bodies}
     assert len(bodies) == 3 and len(masked) == 1
     assert bodies[2].startswith("Hi there, ")
-
-
-@pytest.fixture
-def cli(rt):
-    """Run a `loopstrat` command on the test database and Redis."""
-    env = {
-        "DATABASE_URL": rt.settings.database_url,
-        "REDIS_URL": rt.settings.redis_url,
-        "SECRET_KEY": rt.settings.secret_key,
-        "TWILIO_ACCOUNT_SID": rt.settings.twilio_account_sid,
-        "TWILIO_AUTH_TOKEN": rt.settings.twilio_auth_token,
-        "PUBLIC_BASE_URL": rt.settings.public_base_url,
-    }
-
-    def invoke(*args: str):
-        result = CliRunner().invoke(main, list(args), env=env)
-        runtime.configure(rt.settings)
-        return result
-
-    return invoke
 
 
 def test_the_review_settings_are_checked_and_saved_from_the_command_line(account, cli):

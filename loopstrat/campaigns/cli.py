@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import sys
+
 import click
 from sqlalchemy import select
 
 from loopstrat.campaigns.figures import campaigns_of, figures
+from loopstrat.campaigns.imports import BadFile, import_customers
+from loopstrat.clock import utcnow
 from loopstrat.commands import command_runtime
 from loopstrat.dashboard.settings_forms import FieldErrors, reviews
 from loopstrat.leads.outcome import MarkRefused, mark_lead
@@ -87,3 +92,45 @@ def show(account_id: int) -> None:
                 f"  clicked {f.clicked}, replied {f.replied}, opted out {f.opted_out}, "
                 f"booked {f.booked} (${f.revenue_cents / 100:,.2f})"
             )
+
+
+SHOWN_REJECTIONS = 20
+
+
+@campaign.command("import")
+@ACCOUNT
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--report", default=None, help="Write every rejected row here (row,reason).")
+def import_cmd(account_id: int, csv_file: str, report: str | None) -> None:
+    """Import past customers (name, phone, email, zip, last_service_date, last_job_value,
+    marketing_consent, consent_source, consent_date): good rows in, each bad one reported."""
+    rt = command_runtime()
+    try:
+        with open(csv_file, newline="", encoding="utf-8-sig") as f:
+            rows = max(0, sum(1 for _ in csv.reader(f)) - 1)
+        with (
+            rt.sessions() as session,
+            open(csv_file, newline="", encoding="utf-8-sig") as f,
+            click.progressbar(length=rows, label="importing", file=sys.stderr) as bar,
+        ):
+            if session.get(Account, account_id) is None:
+                raise click.ClickException(f"no account {account_id}")
+            result = import_customers(session, account_id, f, utcnow(), bar.update)
+            session.commit()
+    except BadFile as exc:
+        raise click.ClickException(f"nothing imported: {exc}") from None
+    except UnicodeDecodeError:
+        raise click.ClickException("nothing imported: the file is not UTF-8 text") from None
+    click.echo(
+        f"imported {result.imported} new, updated {result.updated}, rejected {len(result.rejected)}"
+    )
+    for row, why in result.rejected[:SHOWN_REJECTIONS]:
+        click.echo(f"  row {row}: {why}")
+    if len(result.rejected) > SHOWN_REJECTIONS and not report:
+        click.echo(f"  ... and {len(result.rejected) - SHOWN_REJECTIONS} more: use --report FILE")
+    if report:
+        with open(report, "w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(["row", "reason"])
+            writer.writerows(result.rejected)
+        click.echo(f"every rejected row: {report}")
