@@ -65,6 +65,14 @@ class Account(Base):
             "Msg & data rates may apply. Reply STOP to opt out."
         ),
     )
+    # The form's second, optional checkbox: marketing texts (reactivation offers) need it.
+    marketing_consent_text: Mapped[str] = mapped_column(
+        Text,
+        default=(
+            "Also text me occasional offers. Consent is not a condition of purchase. "
+            "Msg & data rates may apply. Reply STOP to opt out."
+        ),
+    )
     plan_status: Mapped[str] = mapped_column(String(20), default="trialing")
     stripe_customer_id: Mapped[str | None] = mapped_column(String(60))
     ai_mode: Mapped[str] = mapped_column(String(10), default="off")  # off | assist | auto

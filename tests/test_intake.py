@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from loopstrat.db import make_engine
-from loopstrat.models import Contact, Lead, Outbox
+from loopstrat.models import ConsentEvent, Contact, Lead, Outbox
 from tests.test_speed_to_lead import LEAD, post_lead
 from workers.scheduler import dispatch_due
 
@@ -293,3 +293,21 @@ def test_simultaneous_posts_for_one_phone_make_one_lead(
     assert len(ids) == 1
     assert count(db, Contact) == 1
     assert count(db, Lead) == (2 if returning_customer else 1)
+
+
+def test_the_optional_marketing_box_records_marketing_consent_and_its_evidence(client, account, db):
+    post_lead(client, account)  # the inquiry box only
+    both = {**LEAD, "phone": "+12125550199", "marketing_consent": "yes"}
+    assert post_lead(client, account, both).status_code == 202
+    jane, other = db.scalars(select(Contact).order_by(Contact.id)).all()
+    assert jane.marketing_consent_at is None and jane.consent_at is not None
+    assert other.marketing_consent_at is not None and other.follow_up_consent_at is not None
+    kinds = db.scalars(
+        select(ConsentEvent.kind)
+        .where(ConsentEvent.contact_id == other.id)
+        .order_by(ConsentEvent.id)
+    ).all()
+    assert kinds == ["inquiry", "marketing"]
+    marketing = db.scalars(select(ConsentEvent).where(ConsentEvent.kind == "marketing")).one()
+    assert marketing.text_shown.startswith("Also text me occasional offers.")
+    assert marketing.scope == "marketing"

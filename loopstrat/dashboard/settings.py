@@ -149,7 +149,10 @@ def _page(*, errors: dict[str, str], submitted: dict[str, str]) -> str:
             account=account,
             sync=health.sync_health(db, account.id),
             snippet=render_template(
-                "intake/embed.html", form_url=form_url, consent_text=account.consent_text
+                "intake/embed.html",
+                form_url=form_url,
+                consent_text=account.consent_text,
+                marketing_consent_text=account.marketing_consent_text,
             ),
             form_url=form_url,
             ai_modes=settings_forms.AI_MODES,

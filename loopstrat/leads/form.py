@@ -33,6 +33,8 @@ class LeadForm:
     service: str | None
     zip: str | None
     consent: bool
+    # The form's second, optional checkbox: express written consent to marketing texts.
+    marketing_consent: bool
     source: str
     page_url: str | None
 
@@ -69,6 +71,7 @@ class LeadForm:
             service=text["service"] or None,
             zip=normalise_zip(text["zip"]),
             consent=_truthy(fields.get("consent")),
+            marketing_consent=_truthy(fields.get("marketing_consent")),
             source=text["source"] or "web_form",
             page_url=text["page"] or None,
         )

@@ -54,6 +54,9 @@ _UPDATE_CONTACT = (
         follow_up_consent_at=func.coalesce(
             Contact.follow_up_consent_at, bindparam("new_follow_up_consent_at", type_=UTCDateTime)
         ),
+        marketing_consent_at=func.coalesce(
+            Contact.marketing_consent_at, bindparam("new_marketing_consent_at", type_=UTCDateTime)
+        ),
         updated_at=bindparam("now", type_=UTCDateTime),
     )
 )
@@ -107,7 +110,14 @@ def store_lead(
     """Store and commit the lead; its id. On PostgreSQL a new phone's lead is one statement,
     committed by itself (no BEGIN and COMMIT round trips) unless the account syncs to
     Airtable, whose journal rows must share its transaction."""
-    tried = not hold and engine.dialect.name == "postgresql" and not account.crm_connected
+    # The one-statement path writes one consent row: a post ticking the optional marketing
+    # box too (rare) goes the long way.
+    tried = (
+        not hold
+        and engine.dialect.name == "postgresql"
+        and not account.crm_connected
+        and not form.marketing_consent
+    )
     if tried:
         with engine.connect() as conn:
             made = _new_lead_at_once(
@@ -140,7 +150,12 @@ def record_lead(
     phone at once are safe: the second waits on the contact's unique key, then folds into
     the first's lead.
     """
-    if not hold and not known_phone and conn.dialect.name == "postgresql":
+    if (
+        not hold
+        and not known_phone
+        and not form.marketing_consent
+        and conn.dialect.name == "postgresql"
+    ):
         made = _new_lead_at_once(conn, account, form, evidence, now)
         if made is not None:
             lead_id, contact_id = made
@@ -150,6 +165,10 @@ def record_lead(
     contact_id, existed = _upsert_contact(conn, account, form, now)
     if form.consent:
         conn.execute(_INSERT_CONSENT, _consent_row(account, contact_id, form, evidence, now))
+    if form.marketing_consent:
+        conn.execute(
+            _INSERT_CONSENT, _marketing_consent_row(account, contact_id, form, evidence, now)
+        )
     open_lead = _open_lead(conn, account, contact_id, now) if existed else None
     created = open_lead is None
     if open_lead is None:
@@ -210,6 +229,7 @@ def _contact_row(account: IntakeAccount, form: LeadForm, now: datetime) -> dict[
     return {"account_id": account.id, "phone": form.phone, "name": form.name,
             "email": form.email, "zip": form.zip, "consent_at": consent_at,
             "follow_up_consent_at": consent_at if account.consent_covers_follow_ups else None,
+            "marketing_consent_at": now if form.marketing_consent else None,
             "created_at": now, "updated_at": now}  # fmt: skip
 
 
@@ -225,7 +245,8 @@ def _upsert_contact(
         _UPDATE_CONTACT,
         {"contact_id": found, "new_name": form.name, "new_email": form.email,
          "new_zip": form.zip, "new_consent_at": row["consent_at"],
-         "new_follow_up_consent_at": row["follow_up_consent_at"], "now": now},
+         "new_follow_up_consent_at": row["follow_up_consent_at"],
+         "new_marketing_consent_at": row["marketing_consent_at"], "now": now},
     )  # fmt: skip
     return found, True
 
@@ -244,6 +265,18 @@ def _consent_row(
         "user_agent": (evidence.user_agent or "")[:400] or None,
         "page_url": form.page_url,
         "created_at": now,
+    }
+
+
+def _marketing_consent_row(
+    account: IntakeAccount, contact_id: int, form: LeadForm, evidence: Evidence, now: datetime
+) -> dict[str, object]:
+    """The optional second checkbox: express written consent to marketing texts."""
+    return {
+        **_consent_row(account, contact_id, form, evidence, now),
+        "kind": "marketing",
+        "scope": "marketing",
+        "text_shown": account.marketing_consent_text,
     }
 
 

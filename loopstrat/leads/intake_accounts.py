@@ -32,6 +32,7 @@ class IntakeAccount:
     thank_you_url: str | None
     consent_text: str
     consent_covers_follow_ups: bool
+    marketing_consent_text: str
     crm_connected: bool
 
 
@@ -46,6 +47,7 @@ def load_intake_account(session: Session, form_key: str) -> IntakeAccount | None
         thank_you_url=account.thank_you_url,
         consent_text=account.consent_text,
         consent_covers_follow_ups=account.consent_covers_follow_ups,
+        marketing_consent_text=account.marketing_consent_text,
         crm_connected=is_connected(account),
     )
 
