@@ -90,6 +90,10 @@ class Account(Base):
     review_link: Mapped[str | None] = mapped_column(String(500))
     review_delay_minutes: Mapped[int] = mapped_column(Integer, default=120)
     review_cooldown_days: Mapped[int] = mapped_column(Integer, default=90)
+    # Campaign pacing: the number's throughput (1 a second for a 10DLC long code) and the
+    # carriers' daily cap for the brand's trust score.
+    sends_per_second: Mapped[float] = mapped_column(Float, default=1.0)
+    daily_send_cap: Mapped[int] = mapped_column(Integer, default=2000)
     # Whether consent_text covers follow-ups about the customer's job (a review request). The
     # default text does; one written before it said so did not, and keeps False.
     consent_covers_follow_ups: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -359,7 +363,17 @@ class Campaign(Base):
     kind: Mapped[str] = mapped_column(String(20))  # review_request | reactivation
     name: Mapped[str] = mapped_column(String(120))
     body_template: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(12), default="running")  # draft|running|paused|...
+    # draft | running | paused | cancelled | done (review requests: always running)
+    state: Mapped[str] = mapped_column(String(12), default="running")
+    # Reactivation (loopstrat/campaigns/reactivation.py): the contractor's brief for Claude,
+    # the audience rule, and the share held back to measure the lift.
+    brief: Mapped[str | None] = mapped_column(Text)
+    last_service_months: Mapped[int | None] = mapped_column(Integer)
+    not_texted_days: Mapped[int | None] = mapped_column(Integer)
+    holdout_pct: Mapped[int] = mapped_column(Integer, default=10)
+    holdout_seed: Mapped[str | None] = mapped_column(String(32))
+    paused_reason: Mapped[str | None] = mapped_column(String(200))
+    launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -372,6 +386,9 @@ class Enrollment(Base):
         Index("ix_enrollments_account_campaign", "account_id", "campaign_id", "state"),
         # "Nobody asked twice within 90 days": a contact's requests, newest first.
         Index("ix_enrollments_account_contact", "account_id", "contact_id", "kind", "handed_at"),
+        # The pacer's next sends: a campaign's pending plans in due order.
+        Index("ix_enrollments_campaign_due", "campaign_id", "state", "due_at"),
+        Index("ix_enrollments_account_released", "account_id", "released_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -384,7 +401,10 @@ class Enrollment(Base):
     key: Mapped[str] = mapped_column(String(120), unique=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # pending | handed (its text is written and on the sending path) | skipped | cancelled
+    # | held_back (the holdout: never texted, counted for the lift)
     state: Mapped[str] = mapped_column(String(12), default="pending")
+    # When the pacer let it go (a reactivation's send slot): the daily cap counts these.
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reason: Mapped[str | None] = mapped_column(String(120))
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
     # The tracked link's token (/r/<token>): unguessable, one per review request.

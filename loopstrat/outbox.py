@@ -34,6 +34,7 @@ class Kind(StrEnum):
     RELEASE_HELD_LEADS = "release_held_leads"  # ref: account; leads a flood held
     CAMPAIGN_PLAN = "campaign_plan"  # ref: enrollment; a planned text come due: write it or not
     CAMPAIGN_TEXT = "campaign_text"  # ref: message; a campaign's written text, sent once
+    CAMPAIGN_TICK = "campaign_tick"  # ref: campaign; the pacer releasing its next sends
 
 
 # A claim is handed out again only once the dispatcher has judged its job lost, by asking

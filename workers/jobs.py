@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from loopstrat import runtime
-from loopstrat.campaigns import handout
+from loopstrat.campaigns import handout, pacer
 from loopstrat.conversations import ai_turn, alerts, contractor_reply, handle, handoff, texts
 from loopstrat.crm.sync import sync_account
 from loopstrat.leads import flood
@@ -62,3 +62,8 @@ def send_campaign_text(message_id: int) -> str | None:
     """bulk queue: a campaign text held for quiet hours or retried after an error."""
     outcome = texts.send_stored(runtime.current(), message_id, Kind.CAMPAIGN_TEXT)
     return outcome.result if outcome else None
+
+
+def pace_campaign(campaign_id: int) -> str:
+    """bulk queue: a running campaign's pacer releases its next sends."""
+    return pacer.pace(runtime.current(), campaign_id)

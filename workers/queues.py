@@ -40,6 +40,7 @@ JOBS: dict[Kind, tuple[str, str]] = {
     Kind.RELEASE_HELD_LEADS: ("workers.jobs.release_held_leads", DEFAULT_QUEUE),
     Kind.CAMPAIGN_PLAN: ("workers.jobs.write_campaign_text", BULK_QUEUE),
     Kind.CAMPAIGN_TEXT: ("workers.jobs.send_campaign_text", BULK_QUEUE),
+    Kind.CAMPAIGN_TICK: ("workers.jobs.pace_campaign", BULK_QUEUE),
 }
 
 

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import csv
 import sys
+from collections.abc import Callable
 
 import click
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from loopstrat.campaigns.figures import campaigns_of, figures
+from loopstrat.campaigns import reactivation
+from loopstrat.campaigns.figures import Lift, campaigns_of, figures
 from loopstrat.campaigns.imports import BadFile, import_customers
 from loopstrat.clock import utcnow
 from loopstrat.commands import command_runtime
 from loopstrat.dashboard.settings_forms import FieldErrors, reviews
 from loopstrat.leads.outcome import MarkRefused, mark_lead
-from loopstrat.models import Account
+from loopstrat.models import Account, Campaign
 
 ACCOUNT = click.option("--account", "account_id", type=int, required=True, help="Account id.")
 
@@ -92,6 +95,8 @@ def show(account_id: int) -> None:
                 f"  clicked {f.clicked}, replied {f.replied}, opted out {f.opted_out}, "
                 f"booked {f.booked} (${f.revenue_cents / 100:,.2f})"
             )
+            if each.kind == reactivation.KIND:
+                _show_offer(each, f.lift)
 
 
 SHOWN_REJECTIONS = 20
@@ -134,3 +139,122 @@ def import_cmd(account_id: int, csv_file: str, report: str | None) -> None:
             writer.writerow(["row", "reason"])
             writer.writerows(result.rejected)
         click.echo(f"every rejected row: {report}")
+
+
+def _show_offer(each: Campaign, lift: Lift | None) -> None:
+    click.echo(f"  text: {each.body_template}")
+    if each.paused_reason:
+        click.echo(f"  paused: {each.paused_reason}")
+    if lift is None:
+        return
+    click.echo(
+        f"  lift: ${lift.texted_per_contact:,.2f} booked per texted contact ({lift.texted}) "
+        f"against ${lift.held_back_per_contact:,.2f} held back ({lift.held_back})"
+    )
+    interval = (
+        f" (95% interval ${lift.low:,.2f} to ${lift.high:,.2f})" if lift.low is not None else ""
+    )
+    click.echo(f"  difference ${lift.difference:,.2f}{interval}: {lift.verdict}")
+
+
+def _campaign(session: Session, account_id: int, campaign_id: int) -> Campaign:
+    found = session.scalar(
+        select(Campaign).where(Campaign.id == campaign_id, Campaign.account_id == account_id)
+    )
+    if found is None:
+        raise click.ClickException(f"account {account_id} has no campaign {campaign_id}")
+    return found
+
+
+CAMPAIGN = click.option("--campaign", "campaign_id", type=int, required=True, help="Campaign id.")
+
+
+@campaign.command("create")
+@ACCOUNT
+@click.option("--name", required=True, help="What you call it.")
+@click.option("--brief", required=True, help="What to offer, in your words: Claude drafts it.")
+@click.option("--months", default=12, show_default=True, help="Last served over this long ago.")
+@click.option("--not-texted-days", default=30, show_default=True, help="And not texted since.")
+@click.option("--holdout", default=10, show_default=True, help="Percent held back, never texted.")
+def create_cmd(
+    account_id: int, name: str, brief: str, months: int, not_texted_days: int, holdout: int
+) -> None:
+    """A reactivation campaign, drafted from your brief: review it, edit it, then launch it."""
+    rt = command_runtime()
+    with rt.sessions() as session:
+        account = session.get(Account, account_id)
+        if account is None:
+            raise click.ClickException(f"no account {account_id}")
+        try:
+            made = reactivation.create_campaign(
+                session, rt.drafter, account, name=name, brief=brief, holdout_pct=holdout,
+                audience=reactivation.Audience(months, not_texted_days),
+            )  # fmt: skip
+        except reactivation.CampaignRefused as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+        click.echo(f"campaign {made.id} drafted: {made.body_template}")
+        click.echo("edit it with `campaign edit`, then `campaign launch` when it reads right")
+
+
+@campaign.command("edit")
+@ACCOUNT
+@CAMPAIGN
+@click.option("--text", "body", required=True, help="The template: {first_name}, {last_service}.")
+def edit_cmd(account_id: int, campaign_id: int, body: str) -> None:
+    """Change a draft's text before launch."""
+    _act(account_id, campaign_id, lambda s, c: reactivation.edit_template(s, c, body), "edited")
+
+
+@campaign.command("launch")
+@ACCOUNT
+@CAMPAIGN
+def launch_cmd(account_id: int, campaign_id: int) -> None:
+    """Plan a text to everyone in its audience but the holdout, paced from now."""
+
+    def act(session: Session, each: Campaign) -> str:
+        planned, held = reactivation.launch(session, each, utcnow())
+        return f"launched: {planned} texts planned, {held} contacts held back"
+
+    _act(account_id, campaign_id, act, "")
+
+
+@campaign.command("pause")
+@ACCOUNT
+@CAMPAIGN
+def pause_cmd(account_id: int, campaign_id: int) -> None:
+    """Stop sending until resumed."""
+    _act(account_id, campaign_id, lambda s, c: reactivation.pause(s, c, "paused by you"), "paused")
+
+
+@campaign.command("resume")
+@ACCOUNT
+@CAMPAIGN
+def resume_cmd(account_id: int, campaign_id: int) -> None:
+    _act(account_id, campaign_id, reactivation.resume, "resumed")
+
+
+@campaign.command("cancel")
+@ACCOUNT
+@CAMPAIGN
+def cancel_cmd(account_id: int, campaign_id: int) -> None:
+    """Nothing more goes: its plans and unsent texts are cancelled."""
+
+    def act(session: Session, each: Campaign) -> str:
+        return f"cancelled: {reactivation.cancel(session, each)} planned texts will not go"
+
+    _act(account_id, campaign_id, act, "")
+
+
+def _act(
+    account_id: int, campaign_id: int, action: Callable[[Session, Campaign], object], said: str
+) -> None:
+    rt = command_runtime()
+    with rt.sessions() as session:
+        each = _campaign(session, account_id, campaign_id)
+        try:
+            result = action(session, each)
+        except reactivation.CampaignRefused as exc:
+            raise click.ClickException(str(exc)) from None
+        session.commit()
+    click.echo(f"campaign {campaign_id}: {result if isinstance(result, str) else said}")

@@ -4,6 +4,7 @@ booked after a text with their revenue. Reads only, scoped by account."""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -35,6 +36,22 @@ class CampaignFigures:
     opted_out: int = 0
     booked: int = 0
     revenue_cents: int = 0
+    lift: Lift | None = None  # reactivation: the texted against the held back
+
+
+@dataclass(frozen=True)
+class Lift:
+    """Booked revenue per contact since launch, texted against held back, in dollars, with a
+    95% interval for the difference (normal approximation, Welch's standard error)."""
+
+    texted: int
+    held_back: int
+    texted_per_contact: float
+    held_back_per_contact: float
+    difference: float
+    low: float | None
+    high: float | None
+    verdict: str
 
 
 def campaigns_of(session: Session, account_id: int) -> list[Campaign]:
@@ -73,7 +90,55 @@ def figures(session: Session, account_id: int, campaign: Campaign) -> CampaignFi
         or 0
     )
     _after_texts(session, account_id, campaign, out)
+    if campaign.kind == "reactivation" and campaign.launched_at is not None:
+        out.lift = lift(session, account_id, campaign)
     return out
+
+
+MIN_GROUP = 30  # fewer contacts than this on either side say nothing either way
+
+
+def lift(session: Session, account_id: int, campaign: Campaign) -> Lift:
+    per_contact = (
+        select(Lead.contact_id, func.sum(Lead.job_value_cents).label("cents"))
+        .where(Lead.account_id == account_id, Lead.booked_at > campaign.launched_at)
+        .group_by(Lead.contact_id)
+        .subquery()
+    )
+    cents = func.coalesce(per_contact.c.cents, 0)
+    held = Enrollment.state == "held_back"
+    groups = {
+        bool(row[0]): (int(row[1]), float(row[2] or 0) / 100, float(row[3] or 0) / 10_000)
+        for row in session.execute(
+            select(held, func.count(), func.sum(cents), func.sum(cents * cents))
+            .select_from(Enrollment)
+            .outerjoin(per_contact, per_contact.c.contact_id == Enrollment.contact_id)
+            .where(Enrollment.account_id == account_id, Enrollment.campaign_id == campaign.id)
+            .group_by(held)
+        )
+    }
+    return _lift(groups.get(False, (0, 0.0, 0.0)), groups.get(True, (0, 0.0, 0.0)))
+
+
+def _lift(texted: tuple[int, float, float], held: tuple[int, float, float]) -> Lift:
+    """From (contacts, sum, sum of squares) of each group's revenue per contact."""
+    (n_t, s_t, q_t), (n_h, s_h, q_h) = texted, held
+    mean_t, mean_h = (s_t / n_t if n_t else 0.0), (s_h / n_h if n_h else 0.0)
+    diff = mean_t - mean_h
+    if n_t < MIN_GROUP or n_h < MIN_GROUP:
+        verdict = f"too few contacts to tell (each group needs {MIN_GROUP})"
+        return Lift(n_t, n_h, mean_t, mean_h, diff, None, None, verdict)
+    var_t = max(0.0, (q_t - n_t * mean_t**2) / (n_t - 1))
+    var_h = max(0.0, (q_h - n_h * mean_h**2) / (n_h - 1))
+    margin = 1.96 * math.sqrt(var_t / n_t + var_h / n_h)
+    low, high = diff - margin, diff + margin
+    if low > 0:
+        verdict = "the texts brought more booked revenue than holding back"
+    elif high < 0:
+        verdict = "the held-back group booked more"
+    else:
+        verdict = "no clear difference yet"
+    return Lift(n_t, n_h, mean_t, mean_h, diff, low, high, verdict)
 
 
 def _count_text(out: CampaignFigures, status: str, reason: str | None, count: int) -> None:

@@ -5,11 +5,12 @@ and its text has one idempotency key."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from loopstrat import outbox
-from loopstrat.campaigns import reviews
+from loopstrat.campaigns import reactivation, reviews
 from loopstrat.campaigns.links import link_url
 from loopstrat.clock import utcnow
 from loopstrat.conversations.texts import send_stored, store_text
@@ -36,7 +37,7 @@ def hand_out(rt: Runtime, enrollment_id: int) -> str:
             outbox.finish(session, Kind.CAMPAIGN_PLAN, ref, reason=f"campaign_{campaign.state}")
             session.commit()
             return f"campaign_{campaign.state}"
-        reason = reviews.skip_reason(session, planned, now)
+        reason = _skip_reason(session, planned, now)
         if reason is not None:
             planned.state, planned.reason = "skipped", reason
             outbox.finish(session, Kind.CAMPAIGN_PLAN, ref, reason=reason)
@@ -56,19 +57,29 @@ def _write(rt: Runtime, session: Session, planned: Enrollment) -> int:
     the dispatcher if this job dies first."""
     account = session.get_one(Account, planned.account_id)
     contact = session.get_one(Contact, planned.contact_id)
-    request = reviews.request_of(session, planned)
-    token = request.link_token if request is not None else None
-    link = link_url(rt.settings.public_base_url, token or "")
+    if planned.kind == reactivation.KIND:
+        body = reactivation.compose(session, planned, contact)
+    else:
+        request = reviews.request_of(session, planned)
+        token = request.link_token if request is not None else None
+        link = link_url(rt.settings.public_base_url, token or "")
+        body = reviews.compose(session, planned, contact, link)
     msg = store_text(
         session,
         key=f"campaign:{planned.id}",
         account=account,
         to=contact.phone,
         kind=planned.kind,
-        body=reviews.compose(session, planned, contact, link),
+        body=body,
         drafted_by="template",
         contact_id=contact.id,
         lead_id=planned.lead_id,
         outbox_kind=Kind.CAMPAIGN_TEXT,
     )
     return msg.id
+
+
+def _skip_reason(session: Session, planned: Enrollment, now: datetime) -> str | None:
+    if planned.kind == reactivation.KIND:
+        return reactivation.skip_reason(session, planned, now)
+    return reviews.skip_reason(session, planned, now)

@@ -20,7 +20,7 @@ from loopstrat.conversations.alert_phone import from_alert_phone, record_alerts_
 from loopstrat.conversations.keywords import HELP, OPT_IN, OPT_OUT, keyword_of
 from loopstrat.conversations.texts import CONTRACTOR_REPLY_KIND as CONTRACTOR_KIND
 from loopstrat.journal import note_change
-from loopstrat.models import Account, ConsentEvent, Contact, Lead, Message
+from loopstrat.models import Account, ConsentEvent, Contact, Enrollment, Lead, Message
 from loopstrat.outbox import Kind
 from loopstrat.phones import InvalidPhone, normalise
 
@@ -252,15 +252,31 @@ def _latest_lead(session: Session, account: Account, contact: Contact) -> Lead |
 def _new_lead(
     session: Session, account: Account, contact: Contact, body: str, now: datetime
 ) -> Lead:
-    """Someone texted the number without a form: they are a lead too, with no first reply due."""
+    """Someone texted the number without a form: they are a lead too, with no first reply due.
+    Answering a campaign's text (an old customer invited back), the lead is the campaign's."""
     lead = Lead(
         account_id=account.id,
         contact_id=contact.id,
         inquiry=body[:2000],
-        source="sms",
+        source=_answered_campaign(session, account, contact) or "sms",
         received_at=now,
         response_state="lead_texted_first",
     )
     session.add(lead)
     session.flush()
     return lead
+
+
+def _answered_campaign(session: Session, account: Account, contact: Contact) -> str | None:
+    """'campaign:<id>' of the latest campaign text this contact was sent, if any."""
+    campaign_id = session.scalar(
+        select(Enrollment.campaign_id)
+        .where(
+            Enrollment.account_id == account.id,
+            Enrollment.contact_id == contact.id,
+            Enrollment.state == "handed",
+        )
+        .order_by(Enrollment.handed_at.desc())
+        .limit(1)
+    )
+    return f"campaign:{campaign_id}" if campaign_id is not None else None

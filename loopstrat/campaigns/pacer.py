@@ -1,0 +1,220 @@
+"""The pacer: a running campaign's one outbox row (`campaign_tick`). Each tick releases the next
+plans at the account's pace (`sends_per_second`) and under its daily cap, only to people whose
+quiet hours allow a text now, then comes due again when the next release may go. Released
+plans are handed out by their own jobs (campaigns/handout.py), several at once on `bulk`.
+
+Before releasing it reads the campaign's last sends: opt-outs over 2% or carrier filtering
+(Twilio 30007, 30034) over 5% pause it and alert the contractor, because carriers suspend
+numbers that go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from loopstrat import outbox
+from loopstrat.campaigns.reactivation import pause
+from loopstrat.clock import utcnow
+from loopstrat.compliance.quiet_hours import allowed_window, next_sending_window
+from loopstrat.conversations.alerts import store_alert
+from loopstrat.db import begin_writing
+from loopstrat.models import Account, Campaign, Contact, Enrollment, Message
+from loopstrat.outbox import Kind
+from loopstrat.phones import recipient_place
+from loopstrat.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+TICK_S = 1.0
+SCAN = 200  # plans looked at per tick: those in quiet hours now are moved to their morning
+JUDGE_LAST = 200
+JUDGE_FROM = 50  # fewer sends than this say too little to pause on
+OPT_OUT_LIMIT = 0.02
+CARRIER_LIMIT = 0.05
+CARRIER_FILTERED = (30007, 30034)  # filtered as spam; unregistered 10DLC traffic
+DONE_CHECK_S = 5.0
+
+
+@dataclass(frozen=True)
+class Objection:
+    reason: str
+
+
+def pace(rt: Runtime, campaign_id: int) -> str:
+    ref, now = str(campaign_id), utcnow()
+    with rt.sessions() as session:
+        begin_writing(session)
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None or campaign.state != "running":
+            outbox.finish(session, Kind.CAMPAIGN_TICK, ref, reason="not_running")
+            session.commit()
+            return "not_running"
+        account = session.get_one(Account, campaign.account_id)
+        objection = objection_to(session, campaign)
+        if objection is not None:
+            pause(session, campaign, objection.reason)
+            outbox.finish(session, Kind.CAMPAIGN_TICK, ref, reason="auto_paused")
+            _alert(session, account, campaign, objection)
+            session.commit()
+            log.warning("campaign_id=%s auto-paused", campaign_id)
+            return "paused"
+        result, next_at = _release(session, account, campaign, now)
+        if next_at is None:
+            outbox.finish(session, Kind.CAMPAIGN_TICK, ref)
+        else:
+            outbox.postpone(session, Kind.CAMPAIGN_TICK, ref, next_at)
+        session.commit()
+    return result
+
+
+def _release(
+    session: Session, account: Account, campaign: Campaign, now: datetime
+) -> tuple[str, datetime | None]:
+    """Release this tick's plans; what happened, and when the next tick is due (None: done)."""
+    room = account.daily_send_cap - released_today(session, account, now)
+    if room <= 0:
+        return "daily_cap", _next_local_midnight(account, now)
+    rate = max(account.sends_per_second, 0.001)
+    count = min(room, max(1, math.floor(rate * TICK_S)))
+    allowed = _Allowed(account.timezone, now)
+    released = 0
+    for plan, phone, zip5 in _due_plans(session, campaign, now):
+        start = allowed.start(phone, zip5)
+        if start > now:
+            plan.due_at = start  # in quiet hours now: looked at again when they end
+            continue
+        plan.released_at = now
+        outbox.schedule(
+            session, account_id=account.id, kind=Kind.CAMPAIGN_PLAN, ref_id=str(plan.id)
+        )
+        released += 1
+        if released == count:
+            return "released", now + timedelta(seconds=count / rate)
+    session.flush()
+    waiting = session.scalar(
+        select(func.min(Enrollment.due_at)).where(
+            Enrollment.campaign_id == campaign.id,
+            Enrollment.state == "pending",
+            Enrollment.released_at.is_(None),
+        )
+    )
+    if waiting is not None:
+        later = max(waiting, now + timedelta(seconds=count / rate))
+        return ("released" if released else "waiting"), later
+    if _any_pending(session, campaign):
+        return "finishing", now + timedelta(seconds=DONE_CHECK_S)
+    campaign.state = "done"
+    return "done", None
+
+
+def _due_plans(
+    session: Session, campaign: Campaign, now: datetime
+) -> list[tuple[Enrollment, str, str | None]]:
+    rows = session.execute(
+        select(Enrollment, Contact.phone, Contact.zip)
+        .join(Contact, Contact.id == Enrollment.contact_id)
+        .where(
+            Enrollment.campaign_id == campaign.id,
+            Enrollment.state == "pending",
+            Enrollment.released_at.is_(None),
+            Enrollment.due_at <= now,
+        )
+        .order_by(Enrollment.due_at, Enrollment.id)
+        .limit(SCAN)
+    )
+    return [(row[0], row[1], row[2]) for row in rows]
+
+
+def released_today(session: Session, account: Account, now: datetime) -> int:
+    """Plans released since midnight on the account's clock, across its campaigns."""
+    zone = ZoneInfo(account.timezone)
+    midnight = datetime.combine(now.astimezone(zone).date(), time(), tzinfo=zone)
+    return int(
+        session.scalar(
+            select(func.count()).where(
+                Enrollment.account_id == account.id, Enrollment.released_at >= midnight
+            )
+        )
+        or 0
+    )
+
+
+def objection_to(session: Session, campaign: Campaign) -> Objection | None:
+    """Whether the campaign's last sends show carriers filtering it or people opting out."""
+    last = (
+        select(Message.error_code, Message.sent_at, Message.contact_id)
+        .join(Enrollment, Enrollment.message_id == Message.id)
+        .where(
+            Enrollment.campaign_id == campaign.id,
+            Message.account_id == campaign.account_id,
+            Message.sent_at.is_not(None),
+        )
+        .order_by(Message.sent_at.desc())
+        .limit(JUDGE_LAST)
+        .subquery()
+    )
+    counted = session.execute(
+        select(
+            func.count(),
+            func.count().filter(last.c.error_code.in_(CARRIER_FILTERED)),
+            func.count(Contact.id).filter(Contact.opted_out_at >= last.c.sent_at),
+        ).select_from(last.outerjoin(Contact, Contact.id == last.c.contact_id))
+    ).one()
+    sends, filtered, opted_out = (int(n or 0) for n in counted)
+    if sends < JUDGE_FROM:
+        return None
+    if opted_out / sends > OPT_OUT_LIMIT:
+        share = f"{opted_out / sends:.1%}"
+        return Objection(f"opt-outs {share} of the last {sends} texts (limit 2%)")
+    if filtered / sends > CARRIER_LIMIT:
+        share = f"{filtered / sends:.1%}"
+        return Objection(f"carriers filtered {share} of the last {sends} texts (limit 5%)")
+    return None
+
+
+class _Allowed:
+    """When each recipient's quiet hours next allow a text, asked once per place a tick."""
+
+    def __init__(self, account_zone: str, now: datetime) -> None:
+        self._zone, self._now = account_zone, now
+        self._known: dict[tuple[tuple[str, ...], frozenset[str]], datetime] = {}
+
+    def start(self, phone: str, zip5: str | None) -> datetime:
+        zones, states = recipient_place(phone, zip5)
+        key = (zones or (self._zone,), states)
+        if key not in self._known:
+            window = next_sending_window(self._now, key[0], allowed_window(states))
+            self._known[key] = window[0] if window else self._now + timedelta(days=1)
+        return self._known[key]
+
+
+def _any_pending(session: Session, campaign: Campaign) -> bool:
+    return bool(
+        session.scalar(
+            select(Enrollment.id)
+            .where(Enrollment.campaign_id == campaign.id, Enrollment.state == "pending")
+            .limit(1)
+        )
+    )
+
+
+def _next_local_midnight(account: Account, now: datetime) -> datetime:
+    zone = ZoneInfo(account.timezone)
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time(), tzinfo=zone) + timedelta(seconds=1)
+
+
+def _alert(session: Session, account: Account, campaign: Campaign, objection: Objection) -> None:
+    body = (
+        f'Loopstrat paused your campaign "{campaign.name}": {objection.reason}. Carriers '
+        "suspend numbers that go on. Resume it from the dashboard when you are ready."
+    )
+    key = f"campaign-paused:{campaign.id}:{utcnow():%Y%m%d%H%M%S}"
+    store_alert(session, key=key, account=account, lead=None, body=body, sent_by_caller=False)
