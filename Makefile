@@ -61,6 +61,8 @@ bench: install
 	$(BIN)/python bench/speed_to_lead.py burst --database $(BENCH_PG_URL)
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/dashboard.py --database $(BENCH_PG_URL)
+	$(BIN)/python bench/campaign_fanout.py
+	$(BIN)/python bench/campaign_fanout.py --database $(BENCH_PG_URL)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

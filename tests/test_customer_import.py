@@ -114,7 +114,7 @@ def test_a_failure_part_way_imports_nothing(rt, account, db, monkeypatch):
 
     monkeypatch.setattr(imports, "BATCH", 2)
     calls = {"n": 0}
-    real = imports._insert
+    real = imports._insert_new
 
     def failing(*args, **kwargs):
         calls["n"] += 1
@@ -122,7 +122,7 @@ def test_a_failure_part_way_imports_nothing(rt, account, db, monkeypatch):
             raise RuntimeError("the database went away")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(imports, "_insert", failing)
+    monkeypatch.setattr(imports, "_insert_new", failing)
     rows = [f"P{i},801-555-01{10 + i},,,,,yes,web,2024-01-01\n" for i in range(5)]
     with pytest.raises(RuntimeError):
         run_import(rt, account, csv_text(*rows))

@@ -345,3 +345,42 @@ def test_property_the_holdout_is_never_texted_and_everyone_else_once(rt, worker,
         assert not held & set(texted)
         assert len(texted) == len(set(texted)) == size - len(held)
         assert len(twilio.created) == len(texted)
+
+
+def test_the_whole_campaign_from_the_command_line(
+    rt, account, cli, twilio, worker, clock, tmp_path
+):
+    source = tmp_path / "old.csv"
+    rows = [
+        f"Cust{i} Person,801-555-{3000 + i},84101,2023-05-01,300,yes,invoice,2023-05-01\n"
+        for i in range(40)
+    ]
+    source.write_text(HEADER + "".join(rows))
+    acct = str(account.id)
+    assert cli("campaign", "import", "--account", acct, str(source)).exit_code == 0
+    made = cli("campaign", "create", "--account", acct, "--name", "Spring", "--brief",
+               "A free filter with any tune-up", "--holdout", "25")  # fmt: skip
+    assert made.exit_code == 0, made.output
+    assert "drafted: Hi {first_name}, it's {business}." in made.output
+    campaign_id = made.output.split()[1]
+    bad = cli("campaign", "edit", "--account", acct, "--campaign", campaign_id, "--text", "Hi!")
+    assert bad.exit_code == 1 and "it must name the business" in bad.output
+    edited = cli("campaign", "edit", "--account", acct, "--campaign", campaign_id, "--text",
+                 "Hi {first_name}, {business} here: a free filter with any tune-up in March. "
+                 "Reply STOP to opt out.")  # fmt: skip
+    assert edited.exit_code == 0 and "edited" in edited.output
+    launched = cli("campaign", "launch", "--account", acct, "--campaign", campaign_id)
+    assert launched.exit_code == 0, launched.output
+    assert "launched: " in launched.output and "contacts held back" in launched.output
+    again = cli("campaign", "launch", "--account", acct, "--campaign", campaign_id)
+    assert again.exit_code == 1 and "only a draft can be launched" in again.output
+    worker()
+    assert "paused" in cli("campaign", "pause", "--account", acct, "--campaign", campaign_id).output
+    shown = cli("campaign", "show", "--account", acct)
+    assert "Spring (reactivation, paused)" in shown.output
+    assert "text: Hi {first_name}, {business} here" in shown.output
+    assert "too few contacts to tell" in shown.output
+    stranger = cli("campaign", "pause", "--account", "999", "--campaign", campaign_id)
+    assert stranger.exit_code == 1 and f"has no campaign {campaign_id}" in stranger.output
+    cancelled = cli("campaign", "cancel", "--account", acct, "--campaign", campaign_id)
+    assert cancelled.exit_code == 0 and "planned texts will not go" in cancelled.output

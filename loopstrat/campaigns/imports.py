@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import Date, Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from loopstrat.campaigns.reactivation import refresh_statistics
 from loopstrat.db import UTCDateTime
 from loopstrat.leads.outcome import MarkRefused, job_value_cents
 from loopstrat.models import ConsentEvent, Contact
@@ -86,6 +88,8 @@ def import_customers(
         if progress is not None:
             progress(1)
     _store(session, account_id, batch, now, report)
+    if report.imported > BATCH:
+        refresh_statistics(session, "contacts")
     report.rejected.sort()
     return report
 
@@ -149,25 +153,28 @@ def _store(
 ) -> None:
     if not batch:
         return
+    made = _insert_new(session, account_id, batch, now)
+    # Only the phones already known are looked up: a lookup of every phone, on a table this
+    # transaction is filling, had PostgreSQL scan it whole each batch (no statistics yet).
+    known_phones = [c.phone for c in batch if c.phone not in made]
     known = {
         row.phone: row
         for row in session.execute(
             select(Contact.id, Contact.phone, Contact.opted_out_at).where(
-                Contact.account_id == account_id, Contact.phone.in_([c.phone for c in batch])
+                Contact.account_id == account_id, Contact.phone.in_(known_phones)
             )
         )
-    }
-    fresh, again = [], []
+    } if known_phones else {}  # fmt: skip
+    ids, again = [], []
     for customer in batch:
-        contact = known.get(customer.phone)
-        if contact is None:
-            fresh.append(customer)
-        elif contact.opted_out_at is not None:
+        if customer.phone in made:
+            ids.append((made[customer.phone], customer))
+        elif known[customer.phone].opted_out_at is not None:
             report.rejected.append((customer.row, "opted out earlier: never texted again"))
         else:
-            again.append((contact.id, customer))
-    ids = _insert(session, account_id, fresh, now) + _update(session, again, now)
-    report.imported += len(fresh)
+            again.append((known[customer.phone].id, customer))
+    ids += _update(session, again, now)
+    report.imported += len(made)
     report.updated += len(again)
     if not ids:
         return  # an empty parameter list would be one INSERT of nothing
@@ -182,23 +189,28 @@ def _store(
     )  # fmt: skip
 
 
-def _insert(
-    session: Session, account_id: int, fresh: list[Customer], now: datetime
-) -> list[tuple[int, Customer]]:
-    if not fresh:
-        return []
-    made = session.execute(
-        insert(Contact).returning(Contact.id, sort_by_parameter_order=True),
+def _insert_new(
+    session: Session, account_id: int, batch: list[Customer], now: datetime
+) -> dict[str, int]:
+    """Insert the phones not known yet; {phone: id} of those it inserted."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(Contact)
+        .on_conflict_do_nothing(index_elements=["account_id", "phone"])
+        .returning(Contact.phone, Contact.id)
+    )
+    rows = session.execute(
+        statement,
         [
             {"account_id": account_id, "phone": c.phone, "name": c.name, "email": c.email,
              "zip": c.zip, "marketing_consent_at": c.consent_at,
              "last_service_on": c.last_service_on,
              "last_job_value_cents": c.last_job_value_cents,
              "created_at": now, "updated_at": now}
-            for c in fresh
+            for c in batch
         ],
-    ).scalars()  # fmt: skip
-    return list(zip(made, fresh, strict=True))
+    )  # fmt: skip
+    return {phone: contact_id for phone, contact_id in rows}
 
 
 CONTACTS: Table = Contact.__table__  # type: ignore[assignment]

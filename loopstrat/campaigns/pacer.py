@@ -33,13 +33,15 @@ from loopstrat.runtime import Runtime
 log = logging.getLogger(__name__)
 
 TICK_S = 1.0
-SCAN = 200  # plans looked at per tick: those in quiet hours now are moved to their morning
+SCAN = 200  # plans read a page at a time: those in quiet hours now move to their morning
+PAGES = 10
 JUDGE_LAST = 200
 JUDGE_FROM = 50  # fewer sends than this say too little to pause on
 OPT_OUT_LIMIT = 0.02
 CARRIER_LIMIT = 0.05
 CARRIER_FILTERED = (30007, 30034)  # filtered as spam; unregistered 10DLC traffic
 DONE_CHECK_S = 5.0
+MAX_LAG = timedelta(seconds=2)  # behind by more than this, the pace restarts from now
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,9 @@ def pace(rt: Runtime, campaign_id: int) -> str:
             session.commit()
             log.warning("campaign_id=%s auto-paused", campaign_id)
             return "paused"
-        result, next_at = _release(session, account, campaign, now)
+        tick = outbox.find(session, Kind.CAMPAIGN_TICK, ref)
+        planned = tick.due_at if tick is not None else now
+        result, next_at = _release(session, account, campaign, now, planned)
         if next_at is None:
             outbox.finish(session, Kind.CAMPAIGN_TICK, ref)
         else:
@@ -75,9 +79,12 @@ def pace(rt: Runtime, campaign_id: int) -> str:
 
 
 def _release(
-    session: Session, account: Account, campaign: Campaign, now: datetime
+    session: Session, account: Account, campaign: Campaign, now: datetime, planned: datetime
 ) -> tuple[str, datetime | None]:
-    """Release this tick's plans; what happened, and when the next tick is due (None: done)."""
+    """Release this tick's plans; what happened, and when the next tick is due (None: done).
+    The next tick is planned from this one's planned time, not from now, so the scheduler's
+    and the queue's few milliseconds a tick do not add up into a slower pace; a tick far
+    behind (after a pause, or a stopped worker) starts the pace again from now."""
     room = account.daily_send_cap - released_today(session, account, now)
     if room <= 0:
         return "daily_cap", _next_local_midnight(account, now)
@@ -85,19 +92,25 @@ def _release(
     count = min(room, max(1, math.floor(rate * TICK_S)))
     allowed = _Allowed(account.timezone, now)
     released = 0
-    for plan, phone, zip5 in _due_plans(session, campaign, now):
-        start = allowed.start(phone, zip5)
-        if start > now:
-            plan.due_at = start  # in quiet hours now: looked at again when they end
-            continue
-        plan.released_at = now
-        outbox.schedule(
-            session, account_id=account.id, kind=Kind.CAMPAIGN_PLAN, ref_id=str(plan.id)
-        )
-        released += 1
-        if released == count:
-            return "released", now + timedelta(seconds=count / rate)
-    session.flush()
+    for _page in range(PAGES):
+        plans = _due_plans(session, campaign, now)
+        if not plans:
+            break
+        for plan, phone, zip5 in plans:
+            start = allowed.start(phone, zip5)
+            if start > now:
+                plan.due_at = start  # in quiet hours now: looked at again when they end
+                continue
+            plan.released_at = now
+            outbox.schedule(
+                session, account_id=account.id, kind=Kind.CAMPAIGN_PLAN, ref_id=str(plan.id)
+            )
+            released += 1
+            if released == count:
+                return "released", _next_tick(planned, now, count / rate)
+        session.flush()  # the next page leaves out those moved to their morning
+    else:  # a zone's evening left many unsent: move the rest on the next ticks, lock short
+        return "moving", _next_tick(planned, now, count / rate)
     waiting = session.scalar(
         select(func.min(Enrollment.due_at)).where(
             Enrollment.campaign_id == campaign.id,
@@ -112,6 +125,11 @@ def _release(
         return "finishing", now + timedelta(seconds=DONE_CHECK_S)
     campaign.state = "done"
     return "done", None
+
+
+def _next_tick(planned: datetime, now: datetime, spacing_s: float) -> datetime:
+    step = timedelta(seconds=spacing_s)
+    return planned + step if planned + step > now - MAX_LAG else now + step
 
 
 def _due_plans(
