@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from loopstrat.models import Account
+from loopstrat.models import Account, Campaign
 from tests.conftest import make_account
 from tests.dashboard_helpers import csrf_token, make_user, signed_in_client
 from tests.test_review_requests import REVIEW_PAGE
@@ -68,3 +68,35 @@ def test_marking_a_job_completed_says_when_its_review_request_goes_and_the_page_
     stranger = signed_in_client(app.test_client(), make_user(rt, other, email="x@other.example"))
     theirs = stranger.get("/dashboard/campaigns").get_data(as_text=True)
     assert "No campaigns yet." in theirs and "<h2>Review requests" not in theirs
+
+
+def test_an_admin_pauses_resumes_and_cancels_a_reactivation_and_a_member_cannot(
+    app, rt, account, twilio, worker, clock, db
+):
+    from tests.test_reactivation import import_old_customers, launch, make_campaign
+
+    import_old_customers(rt, account, 40)
+    campaign_id = make_campaign(rt, account, holdout=10, sends_per_second=1.0)
+    launch(rt, campaign_id)
+    owner = signed_in_client(app.test_client(), make_user(rt, account))
+    member = signed_in_client(
+        app.test_client(), make_user(rt, account, email="m@example.com", role="member")
+    )
+    page = member.get("/dashboard/campaigns").get_data(as_text=True)
+    assert "Fall tune-up" in page and ">Pause</button>" not in page
+    assert _post(member, f"/dashboard/campaigns/{campaign_id}/pause").status_code == 404
+
+    assert ">Pause</button>" in owner.get("/dashboard/campaigns").get_data(as_text=True)
+    _post(owner, f"/dashboard/campaigns/{campaign_id}/pause")
+    page = owner.get("/dashboard/campaigns").get_data(as_text=True)
+    assert "Fall tune-up: paused." in page and "Paused: paused from the dashboard" in page
+    _post(owner, f"/dashboard/campaigns/{campaign_id}/pause")
+    assert "Not done: the campaign is paused: only a running one pauses." in owner.get(
+        "/dashboard/campaigns"
+    ).get_data(as_text=True)
+    _post(owner, f"/dashboard/campaigns/{campaign_id}/resume")
+    _post(owner, f"/dashboard/campaigns/{campaign_id}/cancel")
+    db.expire_all()
+    assert db.get(Campaign, campaign_id).state == "cancelled"
+    assert _post(owner, f"/dashboard/campaigns/{campaign_id}/explode").status_code == 404
+    assert "too few contacts to tell" in owner.get("/dashboard/campaigns").get_data(as_text=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from loopstrat.dashboard import PUBLIC_ENDPOINTS
-from loopstrat.models import Message
+from loopstrat.models import Campaign, Message
 from tests.conftest import make_account
 from tests.dashboard_helpers import add_draft, csrf_token, make_user, signed_in_client
 from tests.test_speed_to_lead import post_lead
@@ -22,7 +22,10 @@ def _theirs(client, rt, account, worker, db) -> dict[str, int]:
     lead_id = post_lead(client, account).get_json()["lead_id"]
     worker()
     draft = add_draft(db, account, lead_id, "a draft", JANE)
-    return {"lead_id": lead_id, "draft_id": draft.id}
+    campaign = Campaign(account_id=account.id, kind="reactivation", name="Theirs", state="running")
+    db.add(campaign)
+    db.commit()
+    return {"lead_id": lead_id, "draft_id": draft.id, "campaign_id": campaign.id, "action": "pause"}
 
 
 def test_every_page_needs_a_signed_in_user(app):
@@ -31,6 +34,7 @@ def test_every_page_needs_a_signed_in_user(app):
         if rule.endpoint in PUBLIC_ENDPOINTS:
             continue
         url = rule.rule.replace("<int:", "<").replace("<lead_id>", "1").replace("<draft_id>", "1")
+        url = url.replace("<campaign_id>", "1").replace("<action>", "pause")
         assert "<" not in url, f"{rule.rule}: give its argument a value here"
         answer = client.get(url) if "GET" in rule.methods else client.post(url)
         # A POST without a session has no CSRF token either: refused before it is read.
@@ -63,3 +67,4 @@ def test_another_accounts_ids_answer_404_on_every_route(
     assert checked >= 7
     db.expire_all()
     assert db.get(Message, ids["draft_id"]).status == "draft"  # nothing was done to it
+    assert db.get(Campaign, ids["campaign_id"]).state == "running"

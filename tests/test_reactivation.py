@@ -384,3 +384,24 @@ def test_the_whole_campaign_from_the_command_line(
     assert stranger.exit_code == 1 and f"has no campaign {campaign_id}" in stranger.output
     cancelled = cli("campaign", "cancel", "--account", acct, "--campaign", campaign_id)
     assert cancelled.exit_code == 0 and "planned texts will not go" in cancelled.output
+
+
+def test_a_plan_released_just_before_a_pause_goes_after_the_resume(
+    rt, account, twilio, worker, clock, db
+):
+    import_old_customers(rt, account, 2)
+    campaign_id = make_campaign(rt, account, holdout=0, sends_per_second=1.0)
+    launch(rt, campaign_id)
+    assert pacer.pace(rt, campaign_id) == "released"  # its job not run yet ...
+    with rt.sessions() as session:  # ... when the contractor pauses
+        reactivation.pause(session, session.get_one(Campaign, campaign_id), "paused by you")
+        session.commit()
+    worker()
+    assert campaign_texts(db) == []
+    with rt.sessions() as session:
+        reactivation.resume(session, session.get_one(Campaign, campaign_id))
+        session.commit()
+    for _ in range(3):
+        worker()
+        clock.shift(timedelta(seconds=1.1))
+    assert len(campaign_texts(db)) == 2

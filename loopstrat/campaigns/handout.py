@@ -33,7 +33,8 @@ def hand_out(rt: Runtime, enrollment_id: int) -> str:
             session.commit()
             return "not_pending"
         campaign = session.get_one(Campaign, planned.campaign_id)
-        if campaign.state != "running":  # paused or cancelled: resuming plans it again
+        if campaign.state != "running":  # paused: the pacer releases it again on resume
+            planned.released_at = None
             outbox.finish(session, Kind.CAMPAIGN_PLAN, ref, reason=f"campaign_{campaign.state}")
             session.commit()
             return f"campaign_{campaign.state}"
