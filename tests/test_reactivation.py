@@ -5,6 +5,7 @@ resume, cancel and the automatic pause; the lift over the holdout."""
 from __future__ import annotations
 
 import io
+import threading
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from loopstrat.models import Account, Campaign, Contact, Enrollment, Lead, Messa
 from tests.conftest import DAYTIME, _empty_tables, make_account
 from tests.twilio_api import FakeTwilio
 from tests.twilio_inbound import text_in
+from workers.scheduler import LOST_AFTER, dispatch_due, hand_back_lost
 
 HEADER = (
     "name,phone,zip,last_service_date,last_job_value,marketing_consent,consent_source,"
@@ -405,3 +407,51 @@ def test_a_plan_released_just_before_a_pause_goes_after_the_resume(
         worker()
         clock.shift(timedelta(seconds=1.1))
     assert len(campaign_texts(db)) == 2
+
+
+def test_flushing_redis_and_racing_dispatchers_mid_campaign_lose_and_double_nothing(
+    rt, account, twilio, worker, clock, db
+):
+    import_old_customers(rt, account, 30)
+    campaign_id = make_campaign(rt, account, holdout=0, sends_per_second=10.0)
+    launch(rt, campaign_id)
+    worker()  # the first second's ten
+    clock.shift(timedelta(seconds=1))
+    assert dispatch_due(rt) >= 1  # the next tick is queued ...
+    rt.redis.flushdb()  # ... and Redis restarts empty
+    clock.shift(LOST_AFTER + timedelta(seconds=1))
+    assert hand_back_lost(rt) >= 1
+    barrier = threading.Barrier(2)
+
+    def dispatch() -> None:
+        barrier.wait()
+        dispatch_due(rt)
+
+    for _ in range(6):
+        racing = [threading.Thread(target=dispatch) for _ in range(2)]
+        for thread in racing:
+            thread.start()
+        for thread in racing:
+            thread.join()
+        worker()
+        clock.shift(timedelta(seconds=1))
+    texted = [m.contact_id for m in campaign_texts(db)]
+    assert len(texted) == len(set(texted)) == 30
+    assert len(twilio.created) == 30
+
+
+def test_under_the_limits_the_campaign_goes_on(rt, account, twilio, worker, clock, db):
+    import_old_customers(rt, account, 80)
+    campaign_id = make_campaign(rt, account, holdout=0, sends_per_second=60.0)
+    launch(rt, campaign_id)
+    worker()
+    ids = [m.id for m in campaign_texts(db)]
+    with rt.sessions() as session:  # 1 opt-out (1.7%) and 3 filtered (5.0%) of 60: not past
+        texted = select(Message.contact_id).where(Message.id.in_(ids[:1]))
+        session.execute(update(Contact).where(Contact.id.in_(texted)).values(opted_out_at=utcnow()))
+        session.execute(update(Message).where(Message.id.in_(ids[1:4])).values(error_code=30007))
+        session.commit()
+    clock.shift(timedelta(seconds=1.5))
+    worker()
+    assert db.get(Campaign, campaign_id).state == "running"
+    assert len(campaign_texts(db)) == 80
