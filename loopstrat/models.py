@@ -374,6 +374,8 @@ class Campaign(Base):
     holdout_seed: Mapped[str | None] = mapped_column(String(32))
     paused_reason: Mapped[str | None] = mapped_column(String(200))
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The automatic pause judges the texts sent since: resuming starts a fresh judgement.
+    judged_from: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

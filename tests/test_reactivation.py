@@ -242,6 +242,12 @@ def test_the_campaign_pauses_itself_and_alerts_the_contractor_past_the_limits(
         f'Loopstrat paused your campaign "Fall tune-up": {said}. Carriers suspend numbers that '
         "go on. Resume it from the dashboard when you are ready."
     ]
+    with rt.sessions() as session:  # the contractor looked, and resumes: the rest go
+        reactivation.resume(session, session.get_one(Campaign, campaign_id))
+        session.commit()
+    worker()
+    assert len(campaign_texts(db)) == 80
+    assert db.get(Campaign, campaign_id).state == "running"
 
 
 def test_a_reply_to_an_offer_is_a_lead_of_the_campaign_and_stop_cancels_the_rest(

@@ -166,6 +166,7 @@ def released_today(session: Session, account: Account, now: datetime) -> int:
 
 def objection_to(session: Session, campaign: Campaign) -> Objection | None:
     """Whether the campaign's last sends show carriers filtering it or people opting out."""
+    since = campaign.judged_from or campaign.launched_at
     last = (
         select(Message.error_code, Message.sent_at, Message.contact_id)
         .join(Enrollment, Enrollment.message_id == Message.id)
@@ -173,6 +174,7 @@ def objection_to(session: Session, campaign: Campaign) -> Objection | None:
             Enrollment.campaign_id == campaign.id,
             Message.account_id == campaign.account_id,
             Message.sent_at.is_not(None),
+            Message.sent_at >= since,
         )
         .order_by(Message.sent_at.desc())
         .limit(JUDGE_LAST)

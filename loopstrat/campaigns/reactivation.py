@@ -20,6 +20,7 @@ from sqlalchemy import exists, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from loopstrat import outbox
+from loopstrat.clock import utcnow
 from loopstrat.compliance.consent import PENDING_OUT
 from loopstrat.compliance.quiet_hours import allowed_window, next_sending_window
 from loopstrat.drafting.claude import DraftFailed
@@ -222,9 +223,12 @@ def pause(session: Session, campaign: Campaign, reason: str) -> None:
 
 
 def resume(session: Session, campaign: Campaign) -> None:
+    """Send again. The automatic pause judges only the texts sent from now: the ones that
+    paused it are the contractor's to weigh, and would pause it again at once."""
     if campaign.state != "paused":
         raise CampaignRefused(f"the campaign is {campaign.state}: only a paused one resumes")
     campaign.state, campaign.paused_reason = "running", None
+    campaign.judged_from = utcnow()
     outbox.schedule(
         session, account_id=campaign.account_id, kind=Kind.CAMPAIGN_TICK, ref_id=str(campaign.id)
     )

@@ -32,6 +32,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("holdout_seed", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("paused_reason", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("launched_at", UTC, nullable=True))
+        batch_op.add_column(sa.Column("judged_from", UTC, nullable=True))
     with op.batch_alter_table("accounts") as batch_op:
         batch_op.add_column(
             sa.Column("sends_per_second", sa.Float(), nullable=False, server_default="1.0")
@@ -57,7 +58,7 @@ def downgrade() -> None:
         batch_op.drop_column("sends_per_second")
     with op.batch_alter_table("campaigns") as batch_op:
         for column in (
-            "launched_at", "paused_reason", "holdout_seed", "holdout_pct", "not_texted_days",
-            "last_service_months", "brief",
+            "judged_from", "launched_at", "paused_reason", "holdout_seed", "holdout_pct",
+            "not_texted_days", "last_service_months", "brief",
         ):  # fmt: skip
             batch_op.drop_column(column)
