@@ -185,9 +185,11 @@ def api_key_cmd(account_id: int) -> None:
         account = session.get(Account, account_id)
         if account is None:
             raise click.ClickException(f"no account {account_id}")
+        replaced = account.api_key_hash is not None
         key = new_api_key(account)
         session.commit()
-    click.echo(f"API key for account {account_id} (shown once; the old key no longer works):")
+    old = "; the old key no longer works" if replaced else ""
+    click.echo(f"API key for account {account_id} (shown once{old}):")
     click.echo(key)
 
 

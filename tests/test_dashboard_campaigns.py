@@ -23,7 +23,7 @@ def test_review_settings_are_checked_then_saved(app, rt, account, db):
                 review_delay_minutes="120", review_cooldown_days="0")  # fmt: skip
     page = bad.get_data(as_text=True)
     assert bad.status_code == 400
-    assert "Review link: a web address starting with https://" in page
+    assert "Review link: a web address starting with https:// or http://" in page
     assert "Ask the same person at most once in (days): a whole number from 1 to 730" in page
     good = _post(owner, "/dashboard/settings/reviews", review_link=REVIEW_PAGE,
                  review_delay_minutes="60", review_cooldown_days="90")  # fmt: skip
@@ -43,7 +43,7 @@ def test_marking_a_job_completed_says_when_its_review_request_goes_and_the_page_
     worker()
     owner = signed_in_client(app.test_client(), make_user(rt, account))
     _post(owner, f"/dashboard/leads/{lead_id}/mark", status="completed")
-    assert "set the review link in Settings first" in owner.get(
+    assert "no review link is set (Settings" in owner.get(
         f"/dashboard/leads/{lead_id}"
     ).get_data(as_text=True)
     assert "Review requests are off until you set your review link" in owner.get(

@@ -87,7 +87,7 @@ def test_bad_input_changes_nothing_and_says_why(app, rt, account, db):
         "choose one of off, assist, auto",
         "not a valid North American phone number",
         "a time like 21:30",
-        "a web address starting with https://",
+        "a web address starting with https:// or http://",
         "from 1 to 600",
     )
     for message in expected:

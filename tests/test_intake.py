@@ -311,3 +311,14 @@ def test_the_optional_marketing_box_records_marketing_consent_and_its_evidence(c
     marketing = db.scalars(select(ConsentEvent).where(ConsentEvent.kind == "marketing")).one()
     assert marketing.text_shown.startswith("Also text me occasional offers.")
     assert marketing.scope == "marketing"
+
+
+def test_a_post_after_the_job_was_marked_completed_is_a_new_lead(client, account, rt, db, clock):
+    from loopstrat.leads.outcome import mark_lead
+
+    first = post_lead(client, account).get_json()["lead_id"]
+    mark_lead(rt, account_id=account.id, lead_id=first, status="completed")
+    clock.shift(timedelta(minutes=3))
+    again = post_lead(client, account, {**LEAD, "message": "Another job: the toilet"})
+    assert again.get_json()["lead_id"] != first
+    assert count(db, Lead) == 2

@@ -461,3 +461,33 @@ def test_under_the_limits_the_campaign_goes_on(rt, account, twilio, worker, cloc
     worker()
     assert db.get(Campaign, campaign_id).state == "running"
     assert len(campaign_texts(db)) == 80
+
+
+def test_a_text_over_two_segments_or_with_a_stranger_link_is_refused(rt, account):
+    curly = (
+        "Hi {first_name}, it\u2019s {business}. We\u2019d love to see you again this fall. "
+        "Reply STOP to opt out."
+    )
+    long = "Hi {first_name}, {business} here. " + "A fine offer. " * 20 + "Reply STOP to opt out."
+    with rt.sessions() as session:
+        acct = session.get_one(Account, account.id)
+        made = reactivation.create_campaign(
+            session, None, acct, name="x", brief="a deal", audience=reactivation.Audience(12, 30)
+        )
+        reactivation.edit_template(session, made, curly)  # 2 segments of 70 with the quote
+        with pytest.raises(reactivation.CampaignRefused, match="2 text segments"):
+            reactivation.edit_template(session, made, long)
+        with pytest.raises(reactivation.CampaignRefused, match="links other than your own"):
+            reactivation.edit_template(
+                session, made, "{business}: see https://evil.example.com Reply STOP to opt out."
+            )
+        reactivation.edit_template(
+            session, made, "{business}: see https://acmeplumbing.com Reply STOP to opt out."
+        )
+
+
+def test_a_launch_with_nobody_in_the_audience_is_refused(rt, account, db):
+    campaign_id = make_campaign(rt, account)
+    with pytest.raises(reactivation.CampaignRefused, match="nobody is in the audience"):
+        launch(rt, campaign_id)
+    assert db.get(Campaign, campaign_id).state == "draft"

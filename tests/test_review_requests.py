@@ -9,7 +9,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 
 from loopstrat import runtime
 from loopstrat.campaigns import handout, reviews
@@ -187,11 +187,57 @@ def test_without_a_review_link_nothing_is_planned_and_the_person_is_told_why(
 ):
     lead_id = post_lead(client, account).get_json()["lead_id"]
     said = mark_lead(rt, account_id=account.id, lead_id=lead_id, status="completed")
-    assert said == "No review request: set the review link in Settings first: no review " + (
-        "request planned."
+    assert said == (
+        "No review request: no review link is set (Settings, or `loopstrat review-settings`)."
     )
     assert db.scalar(select(func.count()).select_from(Enrollment)) == 0
     assert db.get(Lead, lead_id).status == "completed"
+
+
+def test_marking_a_job_done_again_says_its_request_went_and_a_demo_lead_gets_none(
+    rt, client, reviewing, twilio, worker, clock, db
+):
+    lead_id = job_done(rt, client, reviewing, worker)
+    clock.shift(timedelta(hours=3))
+    worker()
+    again = mark_lead(rt, account_id=reviewing.id, lead_id=lead_id, status="completed")
+    assert again.startswith("Its review request went on Nov 25 1")  # 13:00 or just after
+    with rt.sessions() as session:
+        session.execute(update(Lead).where(Lead.id == lead_id).values(source="demo"))
+        session.execute(delete(Enrollment))
+        session.commit()
+    said = mark_lead(rt, account_id=reviewing.id, lead_id=lead_id, status="completed")
+    assert said == "No review request: a demo lead reaches no one."
+
+
+def test_review_requests_cannot_be_paused_or_cancelled_only_turned_off(
+    rt, client, reviewing, twilio, worker, clock, db
+):
+    from loopstrat.campaigns import reactivation
+    from loopstrat.models import Campaign
+
+    job_done(rt, client, reviewing, worker)
+    with rt.sessions() as session:
+        standing = session.scalars(select(Campaign)).one()
+        for act in (reactivation.cancel, lambda s, c: reactivation.pause(s, c, "x")):
+            with pytest.raises(reactivation.CampaignRefused, match="clear the review link"):
+                act(session, standing)
+
+
+def test_a_stop_after_the_request_is_an_opt_out_not_a_reply(
+    rt, client, reviewing, twilio, worker, clock, db
+):
+    from loopstrat.campaigns.figures import campaigns_of, figures
+
+    job_done(rt, client, reviewing, worker)
+    clock.shift(timedelta(hours=3))
+    worker()
+    text_in(client, reviewing, "STOP")
+    worker()
+    with rt.sessions() as session:
+        (standing,) = campaigns_of(session, reviewing.id)
+        shown = figures(session, reviewing.id, standing)
+    assert (shown.replied, shown.opted_out) == (0, 1)
 
 
 def test_consent_to_a_text_that_did_not_cover_follow_ups_suppresses_the_request(
@@ -335,7 +381,9 @@ def test_a_field_service_tool_marks_a_job_done_with_the_accounts_api_key(
     assert api.post("/api/jobs/done", json={"lead_id": lead_id}).status_code == 401
     assert done({"lead": 1}).get_json()["errors"]["lead"] == "give lead_id (a number) or phone"
     assert done({"phone": "801-555-9999"}).status_code == 404
-    assert done({"lead_id": lead_id, "job_value": "a lot"}).status_code == 400
+    bad_value = done({"lead_id": lead_id, "job_value": "a lot"})
+    assert bad_value.status_code == 400 and "job_value" in bad_value.get_json()["errors"]
+    assert "phone" in done({"phone": "12"}).get_json()["errors"]
 
     answer = done({"phone": "(801) 555-0142", "job_value": 450})
     assert answer.status_code == 200, answer.get_json()

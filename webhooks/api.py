@@ -9,11 +9,19 @@ from sqlalchemy import select
 
 from loopstrat import runtime
 from loopstrat.api_keys import account_of_key
-from loopstrat.leads.outcome import MarkRefused, mark_lead
+from loopstrat.leads.outcome import MarkRefused, job_value_cents, mark_lead
 from loopstrat.models import Contact, Lead
 from loopstrat.phones import InvalidPhone, normalise
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+class BadField(ValueError):
+    """A field of the posted JSON, and why it is refused."""
+
+    def __init__(self, field: str, why: str) -> None:
+        super().__init__(why)
+        self.field = field
 
 
 @bp.post("/jobs/done")
@@ -32,14 +40,19 @@ def job_done() -> tuple[Response, int]:
     if not isinstance(job_value, str | int | float) or isinstance(job_value, bool):
         return _error(400, {"job_value": 'an amount in dollars, like 1250 or "1250.50"'})
     try:
+        if str(job_value).strip():
+            job_value_cents(str(job_value))
+    except MarkRefused as exc:
+        return _error(400, {"job_value": str(exc)})
+    try:
         lead_id = _lead_named(rt, account_id, body)
         said = mark_lead(
             rt, account_id=account_id, lead_id=lead_id, status="completed", job_value=str(job_value)
         )
     except LookupError as exc:
         return _error(404, {"lead": str(exc)})
-    except (ValueError, MarkRefused) as exc:
-        return _error(400, {"lead": str(exc)})
+    except BadField as exc:
+        return _error(400, {exc.field: str(exc)})
     return jsonify({"lead_id": lead_id, "status": "completed", "review_request": said}), 200
 
 
@@ -54,7 +67,7 @@ def _lead_named(rt: runtime.Runtime, account_id: int, body: dict[str, object]) -
             try:
                 e164 = normalise(phone)
             except InvalidPhone as exc:
-                raise ValueError(f"phone: {exc}") from None
+                raise BadField("phone", str(exc)) from None
             found = session.scalar(
                 select(Lead.id)
                 .join(Contact, Contact.id == Lead.contact_id)
@@ -63,7 +76,7 @@ def _lead_named(rt: runtime.Runtime, account_id: int, body: dict[str, object]) -
                 .limit(1)
             )
         else:
-            raise ValueError("give lead_id (a number) or phone")
+            raise BadField("lead", "give lead_id (a number) or phone")
     if found is None:
         raise LookupError("no such lead for this account")
     return found

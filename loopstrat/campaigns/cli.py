@@ -61,7 +61,7 @@ def review_settings(account_id: int, **given: str | None) -> None:
         session.commit()
         click.echo(
             f"review link: {account.review_link or '(none: no requests are planned)'}\n"
-            f"asked {account.review_delay_minutes} minutes after the job, "
+            f"asked {_minutes(account.review_delay_minutes)} after the job, "
             f"at most once in {account.review_cooldown_days} days"
         )
 
@@ -77,6 +77,8 @@ def show(account_id: int) -> None:
     """Each campaign's figures."""
     rt = command_runtime()
     with rt.sessions() as session:
+        if session.get(Account, account_id) is None:
+            raise click.ClickException(f"no account {account_id}")
         found = campaigns_of(session, account_id)
         if not found:
             click.echo(f"account {account_id} has no campaigns yet")
@@ -148,8 +150,9 @@ def _show_offer(each: Campaign, lift: Lift | None) -> None:
     if lift is None:
         return
     click.echo(
-        f"  lift: ${lift.texted_per_contact:,.2f} booked per texted contact ({lift.texted}) "
-        f"against ${lift.held_back_per_contact:,.2f} held back ({lift.held_back})"
+        f"  lift: ${lift.texted_per_contact:,.2f} booked per contact planned a text "
+        f"({lift.texted}) against ${lift.held_back_per_contact:,.2f} per contact held back "
+        f"({lift.held_back})"
     )
     interval = (
         f" (95% interval ${lift.low:,.2f} to ${lift.high:,.2f})" if lift.low is not None else ""
@@ -200,7 +203,9 @@ def create_cmd(
 @campaign.command("edit")
 @ACCOUNT
 @CAMPAIGN
-@click.option("--text", "body", required=True, help="The template: {first_name}, {last_service}.")
+@click.option(
+    "--text", "body", required=True, help="The template: {first_name}, {last_service}, {business}."
+)
 def edit_cmd(account_id: int, campaign_id: int, body: str) -> None:
     """Change a draft's text before launch."""
     _act(account_id, campaign_id, lambda s, c: reactivation.edit_template(s, c, body), "edited")
@@ -231,6 +236,7 @@ def pause_cmd(account_id: int, campaign_id: int) -> None:
 @ACCOUNT
 @CAMPAIGN
 def resume_cmd(account_id: int, campaign_id: int) -> None:
+    """Send again, at the campaign's pace, from where it stopped."""
     _act(account_id, campaign_id, reactivation.resume, "resumed")
 
 
@@ -258,3 +264,7 @@ def _act(
             raise click.ClickException(str(exc)) from None
         session.commit()
     click.echo(f"campaign {campaign_id}: {result if isinstance(result, str) else said}")
+
+
+def _minutes(n: int) -> str:
+    return f"{n} minute" if n == 1 else f"{n} minutes"

@@ -174,6 +174,7 @@ def _after_texts(
             select(func.count(distinct(Message.contact_id))).where(
                 Message.account_id == account_id,
                 Message.direction == "in",
+                Message.route == "reply",  # not STOP, START or HELP
                 Message.contact_id == first.c.contact_id,
                 Message.created_at > first.c.texted_at,
             )

@@ -11,6 +11,7 @@ out, last served more than N months ago, not texted in M days), holds a random s
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,10 +29,12 @@ from loopstrat.drafting.drafter import Drafter
 from loopstrat.models import Account, Campaign, Contact, Enrollment, Message
 from loopstrat.outbox import Kind
 from loopstrat.phones import recipient_place
+from loopstrat.sms.segments import segment_count
 
 KIND = "reactivation"
 PLACEHOLDERS = ("{first_name}", "{last_service}", "{business}")
-MAX_BODY = 320  # two segments: a longer offer costs double and reads as spam
+MAX_SEGMENTS = 2  # a longer offer costs more and reads as spam
+LINK = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 BATCH = 2000
 TEMPLATE_OFFER = (
     "Hi {first_name}, it's {business}. It's been a while since your last service "
@@ -70,10 +73,10 @@ def draft_offer(drafter: Drafter | None, account: Account, brief: str) -> str:
     except DraftFailed:
         return fallback
     body = completion.text.strip()
-    return body if not template_problems(body, account.name) else fallback
+    return body if not template_problems(body, account.name, account.website) else fallback
 
 
-def template_problems(body: str, business: str) -> list[str]:
+def template_problems(body: str, business: str, website: str | None = None) -> list[str]:
     """What keeps a template from being sent, in words; [] when it may go."""
     problems = []
     if business.lower() not in body.lower() and "{business}" not in body:
@@ -86,8 +89,13 @@ def template_problems(body: str, business: str) -> list[str]:
     if unknown:
         problems.append(f"unknown placeholders: {', '.join(sorted(unknown))}")
     longest = personalise(body, business, "Christopher", date(2020, 12, 1))
-    if len(longest) > MAX_BODY:
-        problems.append(f"at most {MAX_BODY} characters once filled in ({len(longest)})")
+    if segment_count(longest) > MAX_SEGMENTS:
+        problems.append(
+            f"it must fit {MAX_SEGMENTS} text segments once filled in (306 plain characters, "
+            f"fewer with curly quotes or emoji); it takes {segment_count(longest)}"
+        )
+    if LINK.search(body) and not (website and website.lower() in body.lower()):
+        problems.append("links other than your own website are not allowed")
     return problems
 
 
@@ -139,7 +147,7 @@ def edit_template(session: Session, campaign: Campaign, body: str) -> None:
     if campaign.state != "draft":
         raise CampaignRefused("only a draft can be edited: launched texts say what they said")
     account = session.get_one(Account, campaign.account_id)
-    problems = template_problems(body, account.name)
+    problems = template_problems(body, account.name, account.website)
     if problems:
         raise CampaignRefused("; ".join(problems))
     campaign.body_template = body.strip()
@@ -187,7 +195,7 @@ def launch(session: Session, campaign: Campaign, now: datetime) -> tuple[int, in
     if campaign.state != "draft":
         raise CampaignRefused(f"the campaign is {campaign.state}: only a draft can be launched")
     account = session.get_one(Account, campaign.account_id)
-    problems = template_problems(campaign.body_template, account.name)
+    problems = template_problems(campaign.body_template, account.name, account.website)
     if problems:
         raise CampaignRefused("; ".join(problems))
     planned = held = 0
@@ -208,6 +216,12 @@ def launch(session: Session, campaign: Campaign, now: datetime) -> tuple[int, in
             rows = []
     if rows:
         session.execute(insert(Enrollment), rows)
+    if not planned + held:
+        raise CampaignRefused(
+            "nobody is in the audience: no contact with marketing consent was last served "
+            f"over {campaign.last_service_months} months ago and not texted in "
+            f"{campaign.not_texted_days} days (import customers with `campaign import`)"
+        )
     campaign.state, campaign.launched_at = "running", now
     refresh_statistics(session, "enrollments")
     outbox.schedule(
@@ -216,7 +230,16 @@ def launch(session: Session, campaign: Campaign, now: datetime) -> tuple[int, in
     return planned, held
 
 
+def _offer_only(campaign: Campaign) -> None:
+    if campaign.kind != KIND:
+        raise CampaignRefused(
+            "review requests are not paused or cancelled: clear the review link (Settings, "
+            "or review-settings --link '') to stop planning them"
+        )
+
+
 def pause(session: Session, campaign: Campaign, reason: str) -> None:
+    _offer_only(campaign)
     if campaign.state != "running":
         raise CampaignRefused(f"the campaign is {campaign.state}: only a running one pauses")
     campaign.state, campaign.paused_reason = "paused", reason[:200]
@@ -225,6 +248,7 @@ def pause(session: Session, campaign: Campaign, reason: str) -> None:
 def resume(session: Session, campaign: Campaign) -> None:
     """Send again. The automatic pause judges only the texts sent from now: the ones that
     paused it are the contractor's to weigh, and would pause it again at once."""
+    _offer_only(campaign)
     if campaign.state != "paused":
         raise CampaignRefused(f"the campaign is {campaign.state}: only a paused one resumes")
     campaign.state, campaign.paused_reason = "running", None
@@ -236,9 +260,10 @@ def resume(session: Session, campaign: Campaign) -> None:
 
 def cancel(session: Session, campaign: Campaign) -> int:
     """Nothing more goes: its plans and its texts not yet sent are cancelled; how many."""
+    _offer_only(campaign)
     if campaign.state in ("cancelled", "done"):
         raise CampaignRefused(f"the campaign is {campaign.state} already")
-    campaign.state = "cancelled"
+    campaign.state, campaign.paused_reason = "cancelled", None
     unsent = select(Enrollment.message_id).where(
         Enrollment.campaign_id == campaign.id, Enrollment.message_id.is_not(None)
     )

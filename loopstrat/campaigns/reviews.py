@@ -48,7 +48,7 @@ def plan_review_request(
     """Plan the job's request and its reminder (the caller commits); the request. Marking the
     same job done again finds the plan made the first time: one request per job."""
     if not account.review_link:
-        raise NoReviewLink("set the review link in Settings first: no review request planned")
+        raise NoReviewLink("no review link is set (Settings, or `loopstrat review-settings`)")
     key = f"review:{lead.id}"
     planned = session.scalar(select(Enrollment).where(Enrollment.key == key))
     if planned is not None:
@@ -56,7 +56,9 @@ def plan_review_request(
     contact = session.get_one(Contact, lead.contact_id)
     campaign = _review_campaign(session, account)
     state, reason = "pending", None
-    if asked_within(session, account, contact.id, now):
+    if lead.source == "demo":
+        state, reason = "skipped", "demo"  # demo leads reach no one (loopstrat/demo.py)
+    elif asked_within(session, account, contact.id, now):
         state, reason = "skipped", "asked_recently"
     due = _out_of_quiet_hours(
         contact, account, lead, now + timedelta(minutes=account.review_delay_minutes)

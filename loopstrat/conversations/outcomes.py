@@ -29,6 +29,7 @@ REASONS = {
     "replied": "they had replied",
     "request_not_sent": "the request itself was not sent",
     "no_review_link": "no review link is set",
+    "demo": "a demo lead reaches no one",
 }
 RESULTS = {
     "already": "already sent (the same reply went before)",

@@ -138,5 +138,5 @@ def _url(raw: str) -> str | None:
         return None
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(raw) > 500:
-        raise ValueError("a web address starting with https:// (at most 500 characters)")
+        raise ValueError("a web address starting with https:// or http:// (at most 500 characters)")
     return raw

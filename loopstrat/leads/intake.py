@@ -67,6 +67,8 @@ _OPEN_LEAD = (
         Lead.account_id == bindparam("account_id"),
         Lead.contact_id == bindparam("contact_id"),
         Lead.received_at > bindparam("since", type_=UTCDateTime),
+        # A job marked done or lost is closed: a post after it is a new inquiry.
+        Lead.status.not_in(("completed", "lost")),
     )
     .order_by(Lead.received_at.desc())
     .limit(1)

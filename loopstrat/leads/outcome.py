@@ -75,7 +75,9 @@ def _plan_review(session: Session, lead: Lead, now: datetime) -> str:
         request = plan_review_request(session, account, lead, now)
     except NoReviewLink as exc:
         return f"No review request: {exc}."
-    if request.state == "skipped":
+    if request.state in ("skipped", "cancelled"):
         return f"No review request: {REASONS.get(request.reason or '', request.reason)}."
-    when = request.due_at.astimezone(ZoneInfo(account.timezone)).strftime("%b %-d %-H:%M %Z")
-    return f"Review request planned for {when}."
+    zone = ZoneInfo(account.timezone)
+    if request.state == "handed" and request.handed_at is not None:
+        return f"Its review request went on {request.handed_at.astimezone(zone):%b %-d %-H:%M %Z}."
+    return f"Review request planned for {request.due_at.astimezone(zone):%b %-d %-H:%M %Z}."
