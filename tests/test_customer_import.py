@@ -155,3 +155,8 @@ def test_the_command_imports_with_a_progress_bar_and_writes_the_report(
     missing = cli("campaign", "import", "--account", "999", str(source))
     assert missing.exit_code == 1 and "no account 999" in missing.output
     assert db.scalar(select(func.count()).select_from(Contact)) == 30
+
+
+def test_an_empty_file_says_so(rt, account):
+    with pytest.raises(BadFile, match="the file is empty"):
+        run_import(rt, account, "")

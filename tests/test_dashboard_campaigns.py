@@ -43,9 +43,9 @@ def test_marking_a_job_completed_says_when_its_review_request_goes_and_the_page_
     worker()
     owner = signed_in_client(app.test_client(), make_user(rt, account))
     _post(owner, f"/dashboard/leads/{lead_id}/mark", status="completed")
-    assert "no review link is set (Settings" in owner.get(
-        f"/dashboard/leads/{lead_id}"
-    ).get_data(as_text=True)
+    assert "no review link is set (Settings" in owner.get(f"/dashboard/leads/{lead_id}").get_data(
+        as_text=True
+    )
     assert "Review requests are off until you set your review link" in owner.get(
         "/dashboard/campaigns"
     ).get_data(as_text=True)

@@ -68,6 +68,8 @@ def import_customers(
     """Read the CSV (rows numbered as a spreadsheet shows them: the header is row 1) into the
     account's contacts; the caller commits, once, after the whole file."""
     reader = csv.DictReader(lines)
+    if reader.fieldnames is None:
+        raise BadFile(f"the file is empty: its first row names the columns ({', '.join(COLUMNS)})")
     header = {(name or "").strip().lower() for name in reader.fieldnames or ()}
     missing = [name for name in REQUIRED if name not in header]
     if missing:
