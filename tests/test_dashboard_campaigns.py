@@ -100,3 +100,21 @@ def test_an_admin_pauses_resumes_and_cancels_a_reactivation_and_a_member_cannot(
     assert db.get(Campaign, campaign_id).state == "cancelled"
     assert _post(owner, f"/dashboard/campaigns/{campaign_id}/explode").status_code == 404
     assert "too few contacts to tell" in owner.get("/dashboard/campaigns").get_data(as_text=True)
+
+
+def test_a_draft_shows_whom_it_would_reach_and_an_admin_launches_it(
+    app, rt, account, twilio, worker, clock, db
+):
+    from tests.test_reactivation import import_old_customers, make_campaign
+
+    import_old_customers(rt, account, 12)
+    campaign_id = make_campaign(rt, account, holdout=10)
+    owner = signed_in_client(app.test_client(), make_user(rt, account))
+    page = owner.get("/dashboard/campaigns").get_data(as_text=True)
+    assert "Launched now, it would reach 12 contacts, about 10% of them held back" in page
+    assert ">Launch</button>" in page
+    _post(owner, f"/dashboard/campaigns/{campaign_id}/launch")
+    db.expire_all()
+    assert db.get(Campaign, campaign_id).state == "running"
+    page = owner.get("/dashboard/campaigns").get_data(as_text=True)
+    assert "Fall tune-up: running." in page and ">Launch</button>" not in page

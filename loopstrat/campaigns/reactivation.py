@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import exists, insert, select, text, update
+from sqlalchemy import Select, exists, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from loopstrat import outbox
@@ -160,10 +160,22 @@ def held_back(seed: str, contact_id: int, pct: int) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < pct / 100
 
 
+def audience_size(session: Session, campaign: Campaign, now: datetime) -> int:
+    """How many contacts the rule picks now, holdout included: shown before launch."""
+    picked = _audience_query(campaign, now).order_by(None).subquery()
+    return int(session.scalar(select(func.count()).select_from(picked)) or 0)
+
+
 def audience(
     session: Session, campaign: Campaign, now: datetime
 ) -> Iterator[tuple[int, str, str | None]]:
     """(id, phone, zip) of the contacts the rule picks, streamed in id order."""
+    query = _audience_query(campaign, now).execution_options(yield_per=BATCH)
+    for row in session.execute(query):
+        yield row.id, row.phone, row.zip
+
+
+def _audience_query(campaign: Campaign, now: datetime) -> Select[int, str, str | None]:
     months = campaign.last_service_months or 0
     served_before = (now - timedelta(days=round(months * 30.44))).date()
     texted_since = now - timedelta(days=campaign.not_texted_days or 0)
@@ -183,10 +195,8 @@ def audience(
             ~recently_texted,
         )
         .order_by(Contact.id)
-        .execution_options(yield_per=BATCH)
     )
-    for row in session.execute(query):
-        yield row.id, row.phone, row.zip
+    return query
 
 
 def launch(session: Session, campaign: Campaign, now: datetime) -> tuple[int, int]:

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from loopstrat import runtime
 from loopstrat.campaigns import reactivation
 from loopstrat.campaigns.figures import campaigns_of, figures
+from loopstrat.clock import utcnow
 from loopstrat.dashboard import bp
 from loopstrat.dashboard.audit import record
 from loopstrat.dashboard.sessions import admin_required, current_user
@@ -26,15 +27,23 @@ def campaigns() -> str:
         account = db.get_one(Account, me.account_id)
         found = campaigns_of(db, me.account_id)
         shown = [(each, figures(db, me.account_id, each)) for each in found]
+        now = utcnow()
+        reach = {
+            each.id: reactivation.audience_size(db, each, now)
+            for each in found
+            if each.state == "draft"
+        }
         return render_template(
             "dashboard/campaigns.html",
             user=me,
             campaigns=shown,
+            reach=reach,
             review_link=account.review_link,
         )
 
 
 ACTIONS: dict[str, Callable[[Session, Campaign], object]] = {
+    "launch": lambda db, each: reactivation.launch(db, each, utcnow()),
     "pause": lambda db, each: reactivation.pause(db, each, "paused from the dashboard"),
     "resume": reactivation.resume,
     "cancel": reactivation.cancel,
