@@ -20,14 +20,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loopstrat import outbox
+from loopstrat.campaigns.allowed_hours import FirstAllowed
 from loopstrat.campaigns.reactivation import pause
 from loopstrat.clock import utcnow
-from loopstrat.compliance.quiet_hours import allowed_window, next_sending_window
 from loopstrat.conversations.alerts import store_alert
 from loopstrat.db import begin_writing
 from loopstrat.models import Account, Campaign, Contact, Enrollment, Message
 from loopstrat.outbox import Kind
-from loopstrat.phones import recipient_place
 from loopstrat.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -41,6 +40,7 @@ OPT_OUT_LIMIT = 0.02
 CARRIER_LIMIT = 0.05
 CARRIER_FILTERED = (30007, 30034)  # filtered as spam; unregistered 10DLC traffic
 DONE_CHECK_S = 5.0
+NO_HOUR_RETRY = timedelta(days=1)  # no allowed hour soon where they are: looked at tomorrow
 MAX_LAG = timedelta(seconds=2)  # behind by more than this, the pace restarts from now
 
 
@@ -90,14 +90,14 @@ def _release(
         return "daily_cap", _next_local_midnight(account, now)
     rate = max(account.sends_per_second, 0.001)
     count = min(room, max(1, math.floor(rate * TICK_S)))
-    allowed = _Allowed(account.timezone, now)
+    allowed = FirstAllowed(account.timezone, now)
     released = 0
     for _page in range(PAGES):
         plans = _due_plans(session, campaign, now)
         if not plans:
             break
         for plan, phone, zip5 in plans:
-            start = allowed.start(phone, zip5)
+            start = allowed.start(phone, zip5) or now + NO_HOUR_RETRY
             if start > now:
                 plan.due_at = start  # in quiet hours now: looked at again when they end
                 continue
@@ -197,22 +197,6 @@ def objection_to(session: Session, campaign: Campaign) -> Objection | None:
         share = f"{filtered / sends:.1%}"
         return Objection(f"carriers filtered {share} of the last {sends} texts (limit 5%)")
     return None
-
-
-class _Allowed:
-    """When each recipient's quiet hours next allow a text, asked once per place a tick."""
-
-    def __init__(self, account_zone: str, now: datetime) -> None:
-        self._zone, self._now = account_zone, now
-        self._known: dict[tuple[tuple[str, ...], frozenset[str]], datetime] = {}
-
-    def start(self, phone: str, zip5: str | None) -> datetime:
-        zones, states = recipient_place(phone, zip5)
-        key = (zones or (self._zone,), states)
-        if key not in self._known:
-            window = next_sending_window(self._now, key[0], allowed_window(states))
-            self._known[key] = window[0] if window else self._now + timedelta(days=1)
-        return self._known[key]
 
 
 def _any_pending(session: Session, campaign: Campaign) -> bool:

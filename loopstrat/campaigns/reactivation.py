@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -21,14 +21,13 @@ from sqlalchemy import Select, exists, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from loopstrat import outbox
+from loopstrat.campaigns.allowed_hours import FirstAllowed
 from loopstrat.clock import utcnow
 from loopstrat.compliance.consent import PENDING_OUT
-from loopstrat.compliance.quiet_hours import allowed_window, next_sending_window
 from loopstrat.drafting.claude import DraftFailed
 from loopstrat.drafting.drafter import Drafter
 from loopstrat.models import Account, Campaign, Contact, Enrollment, Message
 from loopstrat.outbox import Kind
-from loopstrat.phones import recipient_place
 from loopstrat.sms.segments import segment_count
 
 KIND = "reactivation"
@@ -210,13 +209,13 @@ def launch(session: Session, campaign: Campaign, now: datetime) -> tuple[int, in
         raise CampaignRefused("; ".join(problems))
     planned = held = 0
     rows: list[dict[str, object]] = []
-    place_of = _places(session, account)
+    allowed = FirstAllowed(account.timezone, now)
     for contact_id, phone, zip5 in audience(session, campaign, now):
         keep_back = held_back(campaign.holdout_seed or "", contact_id, campaign.holdout_pct)
         rows.append(
             {"account_id": account.id, "campaign_id": campaign.id, "contact_id": contact_id,
              "kind": KIND, "key": f"reactivation:{campaign.id}:{contact_id}",
-             "due_at": now if keep_back else place_of(phone, zip5, now),
+             "due_at": now if keep_back else allowed.start(phone, zip5) or now,
              "state": "held_back" if keep_back else "pending", "created_at": now}
         )  # fmt: skip
         held += keep_back
@@ -292,23 +291,6 @@ def cancel(session: Session, campaign: Campaign) -> int:
         .values(state="cancelled", reason="campaign_cancelled")
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _places(session: Session, account: Account) -> Callable[[str, str | None, datetime], datetime]:
-    """When each contact's quiet hours next allow a text, asked once per place (zones and
-    states), not once per contact: 100,000 contacts live in a few dozen places."""
-    cache: dict[tuple[tuple[str, ...], frozenset[str]], datetime] = {}
-
-    def first_allowed(phone: str, zip5: str | None, now: datetime) -> datetime:
-        zones, states = recipient_place(phone, zip5)
-        zones = zones or (account.timezone,)
-        key = (zones, states)
-        if key not in cache:
-            window = next_sending_window(now, zones, allowed_window(states))
-            cache[key] = window[0] if window else now
-        return cache[key]
-
-    return first_allowed
 
 
 def skip_reason(session: Session, plan: Enrollment, now: datetime) -> str | None:
