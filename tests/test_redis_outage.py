@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from loopstrat.models import Lead
 from tests.test_speed_to_lead import LEAD, post_lead
 from tests.twilio_api import ACCOUNT_SID, AUTH_TOKEN
 from tests.twilio_standin import TwilioStandIn
+from tests.waiting import until
 
 ROOT = Path(__file__).resolve().parent.parent
 DEADLINE_S = 60  # waiting for work to happen, not a bound on how fast it must
@@ -92,10 +92,7 @@ def _answers(client: redis.Redis) -> bool:
 
 
 def wait_for(done: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not done():
-        assert time.monotonic() < deadline, f"gave up waiting for {what}"
-        time.sleep(0.05)
+    until(done, DEADLINE_S, what)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ the slow poll still finds work whose wake-up was lost."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -12,21 +11,19 @@ import pytest
 
 from loopstrat import outbox
 from loopstrat.wake import CHANNEL, Waker
+from tests import waiting
 from tests.test_speed_to_lead import post_lead
 from workers import scheduler
 from workers.queues import DEFAULT_QUEUE, queue
 
 WAIT_S = 20.0  # a guard against hanging: far below the idle poll the wake-up must beat
-NEVER_S = 600.0
 
 
 def until(found: Callable[[], Any]) -> Any:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        if value := found():
-            return value
-        time.sleep(0.05)
-    raise AssertionError("never happened")
+    return waiting.until(found, WAIT_S)
+
+
+NEVER_S = 600.0
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,20 +20,18 @@ from sqlalchemy import select
 from loopstrat import outbox
 from loopstrat.clock import utcnow
 from loopstrat.models import Outbox
+from tests import waiting
 from workers.queues import DEFAULT_QUEUE, claim_job_id, queue
 from workers.scheduler import dispatch_due
 
 WAIT_S = 30.0  # a guard against hanging, never the figure under test
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def until(found: Callable[[], Any]) -> Any:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        if value := found():
-            return value
-        time.sleep(0.1)
-    raise AssertionError("never happened")
+    return waiting.until(found, WAIT_S)
+
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
