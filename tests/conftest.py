@@ -220,8 +220,8 @@ def cli(rt):
         "PUBLIC_BASE_URL": rt.settings.public_base_url,
     }
 
-    def invoke(*args: str):
-        result = CliRunner().invoke(main, list(args), env=env)
+    def invoke(*args: str, input: str | None = None):  # noqa: A002 - CliRunner's name
+        result = CliRunner().invoke(main, list(args), input=input, env=env)
         runtime.configure(rt.settings)
         return result
 

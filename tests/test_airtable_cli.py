@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from loopstrat import runtime
-from loopstrat.cli import main
 from loopstrat.crm import cli as crm_cli
 from loopstrat.crm.connection import decrypt_token
 from loopstrat.crm.records import FIELDS
@@ -17,21 +14,12 @@ from tests.test_speed_to_lead import post_lead
 
 
 @pytest.fixture
-def run(rt, clock, monkeypatch):
-    """Invoke the CLI on the test database and Redis; waits move the clock instead of sleeping."""
+def run(cli, clock, monkeypatch):
+    """The CLI (conftest's cli) with a token on stdin; waits move the clock, not sleep."""
     monkeypatch.setattr(crm_cli, "sleep", clock.shift)
-    env = {
-        "DATABASE_URL": rt.settings.database_url,
-        "REDIS_URL": rt.settings.redis_url,
-        "SECRET_KEY": rt.settings.secret_key,
-        "TWILIO_ACCOUNT_SID": rt.settings.twilio_account_sid,
-        "TWILIO_AUTH_TOKEN": rt.settings.twilio_auth_token,
-    }
 
     def invoke(*args: str, token: str | None = None):
-        result = CliRunner().invoke(main, list(args), input=token, env=env)
-        runtime.configure(rt.settings)
-        return result
+        return cli(*args, input=token)
 
     return invoke
 
