@@ -18,8 +18,7 @@ from sqlalchemy import Date, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from loopstrat.campaigns.reactivation import refresh_statistics
-from loopstrat.db import UTCDateTime
+from loopstrat.db import UTCDateTime, refresh_statistics
 from loopstrat.leads.outcome import MarkRefused, job_value_cents
 from loopstrat.models import ConsentEvent, Contact
 from loopstrat.phones import InvalidPhone, normalise, normalise_zip

@@ -17,13 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, exists, func, insert, select, text, update
+from sqlalchemy import Select, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from loopstrat import outbox
 from loopstrat.campaigns.allowed_hours import FirstAllowed
 from loopstrat.clock import utcnow
 from loopstrat.compliance.consent import PENDING_OUT
+from loopstrat.db import refresh_statistics
 from loopstrat.drafting.claude import DraftFailed
 from loopstrat.drafting.drafter import Drafter
 from loopstrat.models import Account, Campaign, Contact, Enrollment, Message
@@ -315,11 +316,3 @@ def compose(session: Session, plan: Enrollment, contact: Contact) -> str:
     campaign = session.get_one(Campaign, plan.campaign_id)
     account = session.get_one(Account, plan.account_id)
     return personalise(campaign.body_template, account.name, contact.name, contact.last_service_on)
-
-
-def refresh_statistics(session: Session, table: str) -> None:
-    """After a bulk load, PostgreSQL's planner still thinks the table small until autovacuum
-    analyses it (a minute or more) and scans it whole meanwhile: the pacer's every tick did,
-    at a third of its pace. ANALYZE in the loading transaction counts its own new rows."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"ANALYZE {table}"))
