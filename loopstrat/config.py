@@ -74,9 +74,8 @@ class Settings:
     sign_in_rate_per_ip_per_min: int = 20
     # Jobs one `loopstrat worker` runs at once (its pool of processes): a job mostly waits on
     # Claude or Twilio, so a 2-core host keeps 16 in flight in about 0.5 GB (README: Processes).
+    # The dispatcher takes the pool to be this size until a worker process is heard of.
     worker_concurrency: int = 16
-    # Of those, how many one account may hold: a contractor's burst leaves room for the others.
-    account_jobs_in_flight: int = 4
 
     @property
     def sms_backend(self) -> str:
@@ -145,7 +144,6 @@ _INTS = {
     "SIGN_IN_RATE_PER_EMAIL_PER_MIN": "sign_in_rate_per_email_per_min",
     "SIGN_IN_RATE_PER_IP_PER_MIN": "sign_in_rate_per_ip_per_min",
     "WORKER_CONCURRENCY": "worker_concurrency",
-    "ACCOUNT_JOBS_IN_FLIGHT": "account_jobs_in_flight",
 }
 _STRINGS = {
     "LOOPSTRAT_ENV": "env",

@@ -337,6 +337,8 @@ class Outbox(Base):
     __table_args__ = (
         UniqueConstraint("kind", "ref_id"),
         Index("ix_outbox_due", "state", "due_at"),
+        # Standing claims (pending, handed out): the dispatcher's count of jobs in flight.
+        Index("ix_outbox_claimed", "state", "enqueued_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -344,7 +346,8 @@ class Outbox(Base):
     kind: Mapped[str] = mapped_column(String(40))
     ref_id: Mapped[str] = mapped_column(String(80))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    state: Mapped[str] = mapped_column(String(12), default="pending")  # pending | done | cancelled
+    # pending | done | cancelled | failed
+    state: Mapped[str] = mapped_column(String(12), default="pending")
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(300))

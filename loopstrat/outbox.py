@@ -7,12 +7,12 @@ The doors never enqueue: they commit, and the commit wakes the dispatcher (loops
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
-from sqlalchemy import Connection, and_, case, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from loopstrat.clock import utcnow
@@ -38,12 +38,10 @@ class Kind(StrEnum):
 
 
 # A claim is handed out again only once the dispatcher has judged its job lost, by asking
-# Redis (workers/queues.py jobs_lost): gone at once; running with no heartbeat, or ended
-# without settling its row, for LOST_SILENCE (RQ itself notices a dead worker's job only after
-# its heartbeat expires and its maintenance runs, minutes on). Never for its age alone: a job
-# waiting its turn behind a concurrency limit is not lost, and running it twice drafts twice.
-LOST_SILENCE = timedelta(seconds=120)
-# What a claim judged lost is stamped with: before any real claim, so claim_due takes it.
+# Redis (workers/queues.py jobs_lost): gone, running without its process's beat, or ended
+# without settling its row. Never for its age alone: a job waiting its turn is not lost, and
+# running it twice drafts twice.
+# What a claim judged lost is stamped with: before any real claim, so `claim` takes it.
 LOST_MARK = datetime(2000, 1, 1, tzinfo=UTC)
 RETRY_BACKOFF_S = (5, 15, 60, 180, 600)
 MAX_ATTEMPTS = len(RETRY_BACKOFF_S) + 1
@@ -149,29 +147,90 @@ class Claim(NamedTuple):
     account_id: int
 
 
-def claim_due(
-    db: Session | Connection, now: datetime, kinds: Collection[str], limit: int = 500
-) -> list[Claim]:
-    """Stamp due rows as handed out, in one statement; the claims this call won.
+class Candidate(NamedTuple):
+    """A due row, and its place among its account's due rows of the same group (1: next)."""
 
-    The conditions stand in the outer WHERE too, so of two dispatchers racing for a row
-    (PostgreSQL re-checks them after waiting on its lock) exactly one gets it. A claim judged
-    lost (mark_lost) is claimed again and counts as an attempt; one lost too often is given up
-    in the same statement, so an idle poll costs this statement and nothing else.
-    """
-    claimable = (
+    id: int
+    group: str
+    account_id: int
+    nth: int
+
+
+def _claimable(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """Pending, due, and never handed out or its job judged lost (mark_lost)."""
+    return (
         Outbox.state == "pending",
         Outbox.due_at <= now,
-        Outbox.kind.in_(kinds),
         or_(Outbox.enqueued_at.is_(None), Outbox.enqueued_at <= LOST_MARK),
     )
+
+
+def _group_of(groups: Mapping[str, Collection[str]]) -> ColumnElement[str]:
+    return case({kind: name for name, kinds in groups.items() for kind in kinds}, value=Outbox.kind)
+
+
+def due_candidates(
+    db: Session | Connection,
+    now: datetime,
+    groups: Mapping[str, Collection[str]],
+    per_account: int,
+    limit: int = 2000,
+) -> list[Candidate]:
+    """Due rows of the groups' kinds, each account's oldest `per_account` of each group, every
+    account's first before anyone's second: the dispatcher chooses whose turn it is from them."""
+    kinds = [kind for members in groups.values() for kind in members]
+    group = _group_of(groups)
+    ranked = (
+        select(
+            Outbox.id,
+            group.label("grp"),
+            Outbox.account_id,
+            Outbox.due_at,
+            func.row_number()
+            .over(partition_by=(Outbox.account_id, group), order_by=(Outbox.due_at, Outbox.id))
+            .label("nth"),
+        )
+        .where(*_claimable(now), Outbox.kind.in_(kinds))
+        .subquery()
+    )
+    rows = db.execute(
+        select(ranked.c.id, ranked.c.grp, ranked.c.account_id, ranked.c.nth)
+        .where(ranked.c.nth <= per_account)
+        .order_by(ranked.c.nth, ranked.c.due_at)
+        .limit(limit)
+    )
+    return [Candidate(row.id, row.grp, row.account_id, row.nth) for row in rows]
+
+
+def in_flight(
+    db: Session | Connection, groups: Mapping[str, Collection[str]]
+) -> dict[tuple[str, int], int]:
+    """Standing claims by (group, account): handed out and neither settled nor judged lost."""
+    group = _group_of(groups)
+    rows = db.execute(
+        select(group.label("grp"), Outbox.account_id, func.count())
+        .where(Outbox.state == "pending", Outbox.enqueued_at > LOST_MARK)
+        .group_by(group, Outbox.account_id)
+    )
+    return {(row.grp, row.account_id): int(row[2]) for row in rows if row.grp is not None}
+
+
+def claim(db: Session | Connection, now: datetime, row_ids: Collection[int]) -> list[Claim]:
+    """Stamp the chosen rows as handed out, in one statement; the claims this call won.
+
+    The conditions stand in the WHERE, so of two dispatchers racing for a row (PostgreSQL
+    re-checks them after waiting on its lock) exactly one gets it. A claim judged lost
+    (mark_lost) is claimed again and counts as an attempt; one lost too often is given up in
+    the same statement.
+    """
+    if not row_ids:
+        return []
     # SET expressions read the row as it was, on PostgreSQL and SQLite alike.
     lost = Outbox.enqueued_at.is_not(None)
     lost_too_often = and_(lost, Outbox.attempts >= MAX_LOST_ATTEMPTS)
-    due = select(Outbox.id).where(*claimable).order_by(Outbox.due_at).limit(limit)
     claimed = db.execute(
         update(Outbox)
-        .where(Outbox.id.in_(due.scalar_subquery()), *claimable)
+        .where(Outbox.id.in_(list(row_ids)), *_claimable(now))
         .values(
             enqueued_at=now,
             # A claim judged lost counts, so a job that always dies stops.
@@ -188,11 +247,17 @@ def claim_due(
     ]
 
 
-def next_due_at(db: Session | Connection, kinds: Collection[str]) -> datetime | None:
-    """When the next unclaimed row falls due: the dispatcher sleeps until then, or a wake-up."""
+def next_due_at(
+    db: Session | Connection, kinds: Collection[str], after: datetime
+) -> datetime | None:
+    """When the next unclaimed row falls due after `after`: the dispatcher sleeps until then,
+    or a wake-up. Rows due already are waiting for a free process, whose end wakes it."""
     found = db.execute(
         select(func.min(Outbox.due_at)).where(
-            Outbox.state == "pending", Outbox.enqueued_at.is_(None), Outbox.kind.in_(kinds)
+            Outbox.state == "pending",
+            Outbox.enqueued_at.is_(None),
+            Outbox.kind.in_(kinds),
+            Outbox.due_at > after,
         )
     ).scalar()
     return found if isinstance(found, datetime) else None

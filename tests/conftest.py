@@ -156,7 +156,9 @@ def worker(rt: runtime.Runtime) -> Any:
     def drain() -> None:
         current = runtime.current()
         queues = [queue(current, name) for name in WORKER_QUEUES]
-        for _ in range(20):  # a job may make more work due now: dispatch and run that too
+        # Each round hands out what a pool could take (workers/turns.py); a job may make more
+        # work due now: dispatch and run that too.
+        for _ in range(200):
             if not dispatch_due(current) and not any(q.count for q in queues):
                 return
             LoopstratWorker(queues, connection=current.redis).work(burst=True, with_scheduler=False)

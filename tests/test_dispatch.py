@@ -8,15 +8,13 @@ from datetime import timedelta
 import pytest
 import redis
 from rq.job import Job, JobStatus
-from rq.rate_limit import RateLimitRegistry
 from rq.utils import utcformat
 from sqlalchemy import event, select
 
 from loopstrat.clock import utcnow
 from loopstrat.models import Outbox
-from loopstrat.outbox import LOST_SILENCE
 from tests.test_speed_to_lead import LEAD, post_lead
-from workers.queues import DEFAULT_QUEUE, queue
+from workers.queues import DEFAULT_QUEUE, SILENT_RUNNING, UNSETTLED_END, queue
 from workers.scheduler import LOST_AFTER, dispatch_due, hand_back_lost
 
 
@@ -49,10 +47,9 @@ def test_two_dispatchers_at_once_queue_each_row_once(client, account, rt, clock)
     for thread in threads:
         thread.join()
     assert sum(counts) == 12
-    # Each once in Redis: the account's first slots' worth queued, the rest awaiting a slot.
-    waiting = RateLimitRegistry(f"account-{account.id}", rt.redis).get_rate_limited_job_count()
-    assert queue(rt, DEFAULT_QUEUE).count == rt.settings.account_jobs_in_flight
-    assert queue(rt, DEFAULT_QUEUE).count + waiting == 12
+    job_ids = queue(rt, DEFAULT_QUEUE).job_ids
+    described = {Job.fetch(job_id, connection=rt.redis).description for job_id in job_ids}
+    assert len(job_ids) == len(described) == 12  # each row once in Redis
 
 
 def test_claims_that_cannot_reach_redis_are_given_back(client, account, rt, reconfigure, db, clock):
@@ -80,7 +77,7 @@ def test_a_job_whose_worker_died_is_queued_again_once_its_heartbeat_is_silent(
     queue(rt, DEFAULT_QUEUE).remove(job)  # taken by a worker that was then killed outright
     job.set_status(JobStatus.STARTED)
     job.heartbeat(utcnow(), ttl=600)
-    clock.shift(LOST_SILENCE - timedelta(seconds=1))
+    clock.shift(SILENT_RUNNING - timedelta(seconds=1))
     assert hand_back_lost(rt) == 0  # still heard of: a slow job is not a lost one
     assert dispatch_due(rt) == 0
     clock.shift(timedelta(seconds=2))
@@ -97,21 +94,20 @@ def test_a_job_that_ended_without_settling_its_row_is_queued_again_after_a_pause
     queue(rt, DEFAULT_QUEUE).remove(job)
     clock.shift(timedelta(seconds=30))
     rt.redis.hset(job.key, mapping={"status": "failed", "ended_at": utcformat(utcnow())})
-    clock.shift(LOST_SILENCE - timedelta(seconds=1))  # 149 s after the claim: counted from the end
+    clock.shift(UNSETTLED_END - timedelta(seconds=1))  # 149 s after the claim: from the end
     assert hand_back_lost(rt) == 0
     clock.shift(timedelta(seconds=2))
     assert hand_back_lost(rt) == 1
     assert dispatch_due(rt) == 1
 
 
-def test_a_job_waiting_for_a_slot_however_long_is_never_handed_out_twice(
-    client, account, rt, reconfigure, twilio, worker, db, clock
+def test_a_job_waiting_for_a_process_however_long_is_never_handed_out_twice(
+    client, account, rt, twilio, worker, db, clock
 ):
-    rt = reconfigure(account_jobs_in_flight=1)
     post_leads(client, account, 3)
-    assert dispatch_due(rt) == 3  # one queued, two waiting on the account's one slot
+    assert dispatch_due(rt) == 3  # queued: no worker has taken them yet
     for _ in range(5):  # ten minutes of a backlog that does not move
-        clock.shift(LOST_SILENCE)
+        clock.shift(UNSETTLED_END)
         assert hand_back_lost(rt) == 0
         assert dispatch_due(rt) == 0
     worker()
@@ -171,10 +167,11 @@ def test_a_claim_whose_scheduler_died_before_the_enqueue_is_handed_out_within_se
 
     post_lead(client, account)
     with rt.engine.connect() as conn:  # claimed; then the scheduler died: no job in Redis
-        assert len(outbox_rows.claim_due(conn, utcnow(), ["respond_to_lead"])) == 1
+        (row_id,) = conn.scalars(select(Outbox.id))
+        assert len(outbox_rows.claim(conn, utcnow(), [row_id])) == 1
         conn.commit()
     assert dispatch_due(rt) == 0  # the claim stands
-    clock.shift(LOST_AFTER + timedelta(seconds=1))  # seconds, not LOST_SILENCE's minutes
+    clock.shift(LOST_AFTER + timedelta(seconds=1))  # seconds, not a silence's
     assert hand_back_lost(rt) == 1
     assert dispatch_due(rt) == 1
     assert queue(rt, DEFAULT_QUEUE).count == 1
@@ -203,4 +200,4 @@ def test_an_idle_poll_is_one_statement(account, rt, clock):
             assert dispatch_due(rt, held) == 0
         finally:
             event.remove(rt.engine, "before_cursor_execute", seen)
-    assert statements == ["UPDATE"]
+    assert statements == ["SELECT"]  # the due rows: none

@@ -11,11 +11,10 @@ from sqlalchemy import select
 
 from loopstrat.leads.respond import respond_to_lead
 from loopstrat.models import Lead, Message
-from loopstrat.outbox import LOST_SILENCE
 from loopstrat.sms.outbound import CLAIM_LEASE
 from tests.test_speed_to_lead import post_lead
 from tests.twilio_standin import TwilioStandIn
-from workers.queues import enqueue_outbox
+from workers.queues import SILENT_RUNNING, enqueue_outbox
 from workers.scheduler import dispatch_due
 
 
@@ -108,7 +107,7 @@ def test_worker_killed_during_the_twilio_call_is_recovered_without_a_second_text
 
         # While the claim is fresh, a re-run must not touch it.
         assert respond_to_lead(rt, lead_id).result == "in_flight"
-        clock.shift(max(CLAIM_LEASE, LOST_SILENCE) + timedelta(seconds=1))
+        clock.shift(max(CLAIM_LEASE, SILENT_RUNNING) + timedelta(seconds=1))
         assert dispatch_due(rt) == 1
         worker()
 

@@ -90,8 +90,8 @@ def test_a_process_killed_mid_job_has_its_job_handed_out_again_at_once(rt, accou
         session.commit()
     now = utcnow()
     with rt.engine.connect() as conn:
-        (claim,) = outbox.claim_due(conn, now, ["respond_to_lead"])
-        row_id = claim.id
+        (row_id,) = conn.scalars(select(Outbox.id))
+        (claim,) = outbox.claim(conn, now, [row_id])
         conn.commit()
     job_id = claim_job_id(row_id, now)
     queue(rt, DEFAULT_QUEUE).enqueue("tests.pool_jobs.hang", job_id=job_id)
@@ -106,7 +106,7 @@ def test_a_process_killed_mid_job_has_its_job_handed_out_again_at_once(rt, accou
     def handed_back() -> bool:
         db.expire_all()
         row = db.scalars(select(Outbox).where(Outbox.id == row_id)).one()
-        # Judged lost: the next poll claims it now, without waiting out LOST_SILENCE.
+        # Judged lost: the next poll claims it now, without waiting out its silence.
         return row.enqueued_at == outbox.LOST_MARK
 
     assert until(handed_back)

@@ -6,8 +6,10 @@ forks its processes from a parent that has already imported the jobs and loaded 
 ZIP tables, and freezes that heap first (gc.freeze), so the children share it instead of each
 holding a copy: the memory a process adds is what its own jobs touch.
 
-The parent also watches its children: one that dies mid-job (killed, out of memory) has its
-job's outbox claim made due again at once, instead of after two minutes of its silence.
+The parent also watches its children: one that dies mid-job (killed, out of memory) is no
+longer counted as a free process, and its job's outbox claim is made due again at once,
+instead of after its silence. When the whole host dies, the dispatcher's sweep finds its jobs
+by that silence (workers/liveness.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from rq.worker_pool import WorkerData, WorkerPool
 
 from loopstrat import outbox, runtime
 from loopstrat.runtime import Runtime
+from workers.liveness import forget
 from workers.queues import parse_claim_job_id
 from workers.redis_outage import REDIS_DOWN
 from workers.worker import RQ_LOG_LEVEL, LoopstratWorker, RideOutQueue
@@ -57,6 +60,7 @@ class LoopstratPool(WorkerPool):
 
     def handle_dead_worker(self, worker_data: WorkerData) -> None:
         super().handle_dead_worker(worker_data)
+        forget(self.rt.redis, worker_data.name, self._queue_names)
         if worker_data.process.exitcode == 0:
             return
         try:

@@ -7,15 +7,16 @@ whether the job still exists. Never decides what is due: the outbox does.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from rq import Queue
 from rq.job import Job, JobStatus
-from rq.rate_limit import RateLimit
 from rq.utils import str_to_date
 
-from loopstrat.outbox import LOST_SILENCE, Kind
+from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
+from workers.liveness import LIVE_FOR_S, processes
 
 # By urgency, in the order workers take them. texts: a lead or a conversation waits on it.
 # crm: the Airtable sync, which may wait a second or so for Airtable's pace, in at most
@@ -27,6 +28,10 @@ BULK_QUEUE = "bulk"
 WORKER_QUEUES = (DEFAULT_QUEUE, CRM_QUEUE, BULK_QUEUE)
 CRM_SLOTS = 2
 JOB_TIMEOUT_S = 60
+RESULT_TTL_S = 300
+# A failed job's traceback (masked: workers/worker.py) stays for `rq info` and an operator for a
+# day, then goes: the outbox row is the record of what failed, and Redis is not storage.
+FAILURE_TTL_S = 86400
 # Outbox kind -> (job function path, queue). Paths, not imports: loopstrat stays import-free
 # of workers, and RQ resolves them in the worker.
 JOBS: dict[Kind, tuple[str, str]] = {
@@ -65,14 +70,7 @@ def parse_claim_job_id(job_id: str) -> tuple[int, datetime] | None:
     return int(row), EPOCH + timedelta(microseconds=int(micros))
 
 
-def enqueue_outbox(
-    rt: Runtime,
-    kind: str,
-    ref_id: str,
-    *,
-    account_id: int | None = None,
-    job_id: str | None = None,
-) -> None:
+def enqueue_outbox(rt: Runtime, kind: str, ref_id: str, *, job_id: str | None = None) -> None:
     """Hand one committed outbox row to RQ. Raises redis errors: the caller gives the claim
     back and rides the outage out."""
     func, queue_name = JOBS[Kind(kind)]
@@ -81,25 +79,41 @@ def enqueue_outbox(
         int(ref_id) if ref_id.isdigit() else ref_id,
         job_id=job_id,
         job_timeout=JOB_TIMEOUT_S,
-        result_ttl=300,
-        failure_ttl=86400,
+        result_ttl=RESULT_TTL_S,
+        failure_ttl=FAILURE_TTL_S,
         description=f"{kind}:{ref_id}",
-        rate_limit=slots_for(rt, queue_name, account_id),
     )
 
 
-def slots_for(rt: Runtime, queue_name: str, account_id: int | None) -> RateLimit | None:
-    """RQ's concurrency limit for a job: one account's urgent jobs hold at most
-    ACCOUNT_JOBS_IN_FLIGHT slots (its burst waits in Redis, not in front of another
-    account's lead), the sync CRM_SLOTS, and bulk work at most half of a worker's."""
-    settings = rt.settings
-    if queue_name == CRM_QUEUE:
-        return RateLimit("crm", CRM_SLOTS)
-    if queue_name == BULK_QUEUE:
-        return RateLimit("bulk", max(1, settings.worker_concurrency // 2))
-    if queue_name == DEFAULT_QUEUE and account_id is not None:
-        return RateLimit(f"account-{account_id}", settings.account_jobs_in_flight)
-    return None
+def kinds_by_queue() -> dict[str, list[str]]:
+    by_queue: dict[str, list[str]] = {name: [] for name in WORKER_QUEUES}
+    for kind, (_func, queue_name) in JOBS.items():
+        by_queue[queue_name].append(kind.value)
+    return by_queue
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """The worker processes, as their beats tell (workers/liveness.py): how many serve texts,
+    how many of all are running crm or bulk jobs now, and the most bulk jobs out at once (half
+    the processes serving bulk, so a lead always finds one free)."""
+
+    texts_processes: int
+    busy_elsewhere: int
+    bulk_in_flight: int
+
+
+def capacity(rt: Runtime) -> Capacity:
+    """One Redis round trip. Before any worker process is heard of (the scheduler up first, a
+    host restarting) the pool is taken to be of the configured size: the first worker up finds
+    its work waiting."""
+    heard = processes(rt.redis, WORKER_QUEUES)
+    configured = rt.settings.worker_concurrency
+    return Capacity(
+        texts_processes=heard[DEFAULT_QUEUE].live or configured,
+        busy_elsewhere=heard[CRM_QUEUE].busy + heard[BULK_QUEUE].busy,
+        bulk_in_flight=max(1, (heard[BULK_QUEUE].live or configured) // 2),
+    )
 
 
 # A claim's job in one of these is waiting its turn (in its queue, or for a concurrency slot):
@@ -112,13 +126,15 @@ WAITING = frozenset(
     )
 )  # fmt: skip
 JOB_FIELDS = ("status", "last_heartbeat", "started_at", "ended_at")
+SILENT_RUNNING = timedelta(seconds=LIVE_FOR_S)
+UNSETTLED_END = timedelta(seconds=120)
 
 
 def jobs_lost(rt: Runtime, claims: Mapping[str, datetime], now: datetime) -> list[str]:
     """Of claims' job ids (with when each was claimed), those whose job is lost, judged from
-    Redis in one round trip: gone (Redis restarted empty, or the row's sender died), or not
-    heard of for LOST_SILENCE while running or since it ended without settling its row. A
-    job waiting for its turn is never lost."""
+    Redis in one round trip: gone (Redis restarted empty, or the row's sender died), running
+    without a beat for SILENT_RUNNING (its process died), or ended without settling its row
+    UNSETTLED_END ago. A job waiting for its turn is never lost."""
     job_ids = list(claims)
     with rt.redis.pipeline(transaction=False) as pipe:
         for job_id in job_ids:
@@ -137,8 +153,11 @@ def is_lost(fields: Sequence[bytes | None], claimed_at: datetime, now: datetime)
         return True
     if status.decode() in WAITING:
         return False
-    # Started: its worker heartbeats it (a killed worker's job stays "started" until RQ's
-    # maintenance, minutes on). Ended (finished, failed, stopped) with the row unsettled:
-    # the job gave up without a retry time, and is run again this long after it stopped.
     heard = max((str_to_date(stamp) for stamp in stamps if stamp), default=claimed_at)
-    return heard < now - LOST_SILENCE
+    if status.decode() == JobStatus.STARTED.value:
+        # Its process beats it every few seconds (workers/liveness.py): silence is a death
+        # (RQ itself keeps a killed worker's job "started" until its maintenance, minutes on).
+        return heard < now - SILENT_RUNNING
+    # Ended (finished, failed, stopped) with the row unsettled: the job gave up without a
+    # retry time, and is run again this long after it stopped.
+    return heard < now - UNSETTLED_END

@@ -22,8 +22,16 @@ from loopstrat import outbox
 from loopstrat.clock import utcnow
 from loopstrat.runtime import Runtime
 from loopstrat.wake import CHANNEL
-from workers.queues import JOBS, claim_job_id, enqueue_outbox, jobs_lost
+from workers.queues import (
+    JOBS,
+    capacity,
+    claim_job_id,
+    enqueue_outbox,
+    jobs_lost,
+    kinds_by_queue,
+)
 from workers.redis_outage import REDIS_DOWN, RedisOutage
+from workers.turns import next_turns, rooms
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +45,15 @@ FAILURE_PAUSE_S = 2.0
 LOST_SWEEP_S = 2.0
 LOST_AFTER = timedelta(seconds=5)
 CLAIMS_PER_SWEEP = 1000
+# No queue is handed more than a pool's worth at once: deeper than this into one account's
+# backlog is never its turn yet.
+CANDIDATES_PER_ACCOUNT = 64
 
 
 def dispatch_due(rt: Runtime, conn: Connection | None = None) -> int:
-    """Enqueue every due row once; return how many went to RQ. If Redis is down, the claims
-    not yet handed over are given back and the error raised.
+    """Hand out the due rows it is each one's turn for, as many as the worker processes can
+    take now (workers/turns.py); return how many went to RQ. If Redis is down, the claims not
+    yet handed over are given back and the error raised.
 
     `conn`: a connection in autocommit mode, so an idle poll is one statement and nothing
     else (no BEGIN, COMMIT or pool check-out); without it one is checked out for this call.
@@ -50,13 +62,19 @@ def dispatch_due(rt: Runtime, conn: Connection | None = None) -> int:
         with rt.engine.connect() as own:
             return dispatch_due(rt, own.execution_options(isolation_level="AUTOCOMMIT"))
     now = utcnow()
-    claimed = outbox.claim_due(conn, now, JOBS.keys())
-    conn.commit()  # ends SQLAlchemy's bookkeeping; in autocommit the driver sends nothing
+    groups = kinds_by_queue()
+    candidates = outbox.due_candidates(conn, now, groups, per_account=CANDIDATES_PER_ACCOUNT)
+    if not candidates:
+        conn.commit()  # ends SQLAlchemy's bookkeeping; in autocommit the driver sends nothing
+        return 0
+    flying = outbox.in_flight(conn, groups)
+    turns = next_turns(candidates, flying, rooms(capacity(rt), flying))
+    claimed = outbox.claim(conn, now, turns)
+    conn.commit()
     sent = 0
     try:
         for claim in claimed:
-            job_id = claim_job_id(claim.id, now)
-            enqueue_outbox(rt, claim.kind, claim.ref_id, account_id=claim.account_id, job_id=job_id)
+            enqueue_outbox(rt, claim.kind, claim.ref_id, job_id=claim_job_id(claim.id, now))
             sent += 1
     finally:
         if sent < len(claimed):
@@ -152,9 +170,10 @@ def serve(rt: Runtime, stopping: threading.Event, idle_poll_s: float = IDLE_POLL
 
 
 def _until_next_due(conn: Connection) -> float:
-    due = outbox.next_due_at(conn, JOBS.keys())
+    now = utcnow()
+    due = outbox.next_due_at(conn, JOBS.keys(), after=now)
     conn.commit()
-    return float("inf") if due is None else (due - utcnow()).total_seconds()
+    return float("inf") if due is None else (due - now).total_seconds()
 
 
 class Wakeups:

@@ -1,7 +1,10 @@
-"""The RQ worker class Loopstrat runs: in-process jobs, and a Redis outage ridden out, not died of.
+"""The RQ worker class Loopstrat runs: in-process jobs, beats while alive, and a Redis outage
+ridden out, not died of.
 
 A worker must never exit because Redis went away or came back empty: it waits, reconnects and
-carries on; a job whose end Redis missed is found again by the scheduler from the outbox.
+carries on; a job whose end Redis missed is found again by the scheduler from the outbox. Each
+job it takes and each it ends wakes the dispatcher, which hands out work only as processes
+take it (docs/dispatch.md).
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from rq.exceptions import DequeueTimeout
 from rq.job import Job
 from sqlalchemy.orm import configure_mappers
 
+from loopstrat import runtime
 from loopstrat.logs import mask_personal
 from loopstrat.models import Account, Contact, Lead, Message, Outbox
 from loopstrat.phones import recipient_place
 from loopstrat.runtime import Runtime
+from workers.liveness import Heartbeat
 from workers.redis_outage import REDIS_DOWN, RedisOutage
 
 log = logging.getLogger(__name__)
@@ -72,15 +77,32 @@ class LoopstratWorker(SimpleWorker):
     set_state = _rides_out(SimpleWorker.set_state)
     check_for_suspension = _rides_out(SimpleWorker.check_for_suspension)
     run_maintenance_tasks = _rides_out(SimpleWorker.run_maintenance_tasks)
-    # A job whose start or end Redis missed: its outbox row is the truth, and the scheduler
-    # hands it out again if the job's work was not done.
-    execute_job = _rides_out(SimpleWorker.execute_job)
 
     def __init__(self, queues: Sequence[Queue | str], **kwargs: Any) -> None:
         # By name: RQ builds them as RideOutQueue, on the worker's connection.
         names = [q.name if isinstance(q, Queue) else q for q in queues]
         super().__init__(names, **kwargs)
         self.outage = RedisOutage("worker")
+        self.beats = Heartbeat(self.connection, self.name, names)
+
+    def work(self, *args: Any, **kwargs: Any) -> bool:
+        self.beats.start()
+        _slot_changed()  # a process more: the dispatcher may hand it work at once
+        try:
+            return bool(super().work(*args, **kwargs))
+        finally:
+            self.beats.stop()
+
+    @_rides_out
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        # A job whose start or end Redis missed: its outbox row is the truth, and the
+        # scheduler hands it out again if the job's work was not done.
+        self.beats.job_started(job.id, queue.name)
+        try:
+            super().execute_job(job, queue)
+        finally:
+            self.beats.job_ended()
+            _slot_changed()  # a process free: the dispatcher hands out the next turn
 
     def ride_out(self, error: Exception) -> None:
         while self.outage.ride_out(self.connection, error, lambda: self._stop_requested):
@@ -137,6 +159,12 @@ class LoopstratWorker(SimpleWorker):
         super().handle_job_failure(
             job, queue, started_job_registry, mask_personal(exc_string), execution
         )
+
+
+def _slot_changed() -> None:
+    """Wake the dispatcher (from the wake-up thread: returns at once, never raises for Redis);
+    a wake-up lost costs at most its one-second poll."""
+    runtime.current().waker.wake()
 
 
 def warm_up(rt: Runtime) -> None:

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from loopstrat.db import UTCDateTime
+from loopstrat.migrations import online
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -47,28 +48,28 @@ def upgrade() -> None:
     with op.batch_alter_table("leads") as batch_op:
         batch_op.add_column(sa.Column("booked_at", UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("completed_at", UTCDateTime(timezone=True), nullable=True))
-        batch_op.create_index("ix_leads_account_received", ["account_id", "received_at"])
-        batch_op.create_index(
-            "ix_leads_account_status_received", ["account_id", "status", "received_at"]
-        )
     with op.batch_alter_table("messages") as batch_op:
         batch_op.add_column(sa.Column("ai_input_tokens", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("ai_output_tokens", sa.Integer(), nullable=True))
-        batch_op.create_index("ix_messages_account_created", ["account_id", "created_at"])
     with op.batch_alter_table("audit_log") as batch_op:
         batch_op.create_index("ix_audit_log_account_created", ["account_id", "created_at"])
+    online.create_index("ix_leads_account_received", "leads", ["account_id", "received_at"])
+    online.create_index(
+        "ix_leads_account_status_received", "leads", ["account_id", "status", "received_at"]
+    )
+    online.create_index("ix_messages_account_created", "messages", ["account_id", "created_at"])
 
 
 def downgrade() -> None:
+    online.drop_index("ix_messages_account_created", "messages")
+    online.drop_index("ix_leads_account_status_received", "leads")
+    online.drop_index("ix_leads_account_received", "leads")
     with op.batch_alter_table("audit_log") as batch_op:
         batch_op.drop_index("ix_audit_log_account_created")
     with op.batch_alter_table("messages") as batch_op:
-        batch_op.drop_index("ix_messages_account_created")
         batch_op.drop_column("ai_output_tokens")
         batch_op.drop_column("ai_input_tokens")
     with op.batch_alter_table("leads") as batch_op:
-        batch_op.drop_index("ix_leads_account_status_received")
-        batch_op.drop_index("ix_leads_account_received")
         batch_op.drop_column("completed_at")
         batch_op.drop_column("booked_at")
     with op.batch_alter_table("invites") as batch_op:

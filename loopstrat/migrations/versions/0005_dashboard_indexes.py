@@ -7,7 +7,7 @@ Create Date: 2026-12-04 03:50:00.000000
 
 from collections.abc import Sequence
 
-from alembic import op
+from loopstrat.migrations import online
 
 revision: str = "0005"
 down_revision: str | None = "0004"
@@ -16,12 +16,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("leads") as batch_op:
-        batch_op.create_index("ix_leads_account_handoff", ["account_id", "handoff_at"])
-        batch_op.create_index("ix_leads_account_source", ["account_id", "source"])
+    online.create_index("ix_leads_account_handoff", "leads", ["account_id", "handoff_at"])
+    online.create_index("ix_leads_account_source", "leads", ["account_id", "source"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("leads") as batch_op:
-        batch_op.drop_index("ix_leads_account_source")
-        batch_op.drop_index("ix_leads_account_handoff")
+    online.drop_index("ix_leads_account_source", "leads")
+    online.drop_index("ix_leads_account_handoff", "leads")

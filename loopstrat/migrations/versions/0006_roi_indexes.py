@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from loopstrat.migrations import online
+
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
@@ -33,7 +35,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("first_touch_by", sa.String(length=10), nullable=True))
     _backfill()
     where = sa.text("first_response_s IS NOT NULL")
-    op.create_index(
+    online.create_index(
         "ix_leads_account_speed",
         "leads",
         [
@@ -49,7 +51,7 @@ def upgrade() -> None:
         postgresql_where=where,
     )
     booked = sa.text("booked_at IS NOT NULL")
-    op.create_index(
+    online.create_index(
         "ix_leads_account_booked",
         "leads",
         ["account_id", "booked_at", "status", "job_value_cents"],
@@ -58,14 +60,14 @@ def upgrade() -> None:
     )
     # models.BILLED, as it stood when this ran.
     billed = sa.text("segments IS NOT NULL OR ai_input_tokens IS NOT NULL")
-    with op.batch_alter_table("messages") as batch_op:
-        batch_op.drop_index("ix_messages_account_created")
-        batch_op.create_index(
-            "ix_messages_account_billed",
-            ["account_id", "created_at", "segments", "ai_input_tokens", "ai_output_tokens"],
-            sqlite_where=billed,
-            postgresql_where=billed,
-        )
+    online.drop_index("ix_messages_account_created", "messages")
+    online.create_index(
+        "ix_messages_account_billed",
+        "messages",
+        ["account_id", "created_at", "segments", "ai_input_tokens", "ai_output_tokens"],
+        sqlite_where=billed,
+        postgresql_where=billed,
+    )
 
 
 def _backfill() -> None:
@@ -84,11 +86,10 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("messages") as batch_op:
-        batch_op.drop_index("ix_messages_account_billed")
-        batch_op.create_index("ix_messages_account_created", ["account_id", "created_at"])
-    op.drop_index("ix_leads_account_booked", table_name="leads")
-    op.drop_index("ix_leads_account_speed", table_name="leads")
+    online.drop_index("ix_messages_account_billed", "messages")
+    online.create_index("ix_messages_account_created", "messages", ["account_id", "created_at"])
+    online.drop_index("ix_leads_account_booked", "leads")
+    online.drop_index("ix_leads_account_speed", "leads")
     with op.batch_alter_table("leads") as batch_op:
         batch_op.drop_column("first_touch_by")
         batch_op.drop_column("first_response_s")

@@ -8,7 +8,7 @@ Create Date: 2026-12-04 08:45:00.000000
 
 from collections.abc import Sequence
 
-from alembic import op
+from loopstrat.migrations import online
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -17,10 +17,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.drop_index("ix_leads_account_id", table_name="leads")
-    op.drop_index("ix_contacts_account_id", table_name="contacts")
+    online.drop_index("ix_leads_account_id", "leads")
+    online.drop_index("ix_contacts_account_id", "contacts")
 
 
 def downgrade() -> None:
-    op.create_index("ix_contacts_account_id", "contacts", ["account_id"])
-    op.create_index("ix_leads_account_id", "leads", ["account_id"])
+    online.create_index("ix_contacts_account_id", "contacts", ["account_id"])
+    online.create_index("ix_leads_account_id", "leads", ["account_id"])

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import loopstrat.db
+from loopstrat.migrations import online
 
 revision: str = "0012"
 down_revision: str | None = "0011"
@@ -42,15 +43,17 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("enrollments") as batch_op:
         batch_op.add_column(sa.Column("released_at", UTC, nullable=True))
-    op.create_index(
+    online.create_index(
         "ix_enrollments_campaign_due", "enrollments", ["campaign_id", "state", "due_at"]
     )
-    op.create_index("ix_enrollments_account_released", "enrollments", ["account_id", "released_at"])
+    online.create_index(
+        "ix_enrollments_account_released", "enrollments", ["account_id", "released_at"]
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_enrollments_account_released", table_name="enrollments")
-    op.drop_index("ix_enrollments_campaign_due", table_name="enrollments")
+    online.drop_index("ix_enrollments_account_released", "enrollments")
+    online.drop_index("ix_enrollments_campaign_due", "enrollments")
     with op.batch_alter_table("enrollments") as batch_op:
         batch_op.drop_column("released_at")
     with op.batch_alter_table("accounts") as batch_op:
