@@ -40,7 +40,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import redis
-from sqlalchemy import select, text, update
+from sqlalchemy import make_url, select, text, update
 from twilio_standin import ACCOUNT_SID, AUTH_TOKEN, TwilioStandIn
 
 from loopstrat.compliance import REPLY, Allow, Recipient, may_text
@@ -502,12 +502,28 @@ def fresh_database(url: str | None, folder: Path) -> str:
     """A new SQLite file, or the given PostgreSQL database with its public schema dropped."""
     if url is None:
         return f"sqlite:///{folder / 'bench.db'}"
+    create_database_if_missing(url)
     engine = make_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return url
+
+
+def create_database_if_missing(url: str) -> None:
+    """A fresh machine has PostgreSQL's own databases only: make the bench's, from `postgres`."""
+    target = make_url(url)
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            found = conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}
+            )
+            if not found:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
 
 
 def _flush(redis_url: str) -> None:

@@ -1,13 +1,12 @@
-"""Which worker processes are alive and which are busy, and that their running jobs still are:
-beats in Redis, read by the dispatcher.
+"""Which worker processes are alive, and that their running jobs still are: beats in Redis,
+read by the dispatcher.
 
 RQ's own signs of life are too slow to act on: a SimpleWorker sends no heartbeat while its job
 runs, and a job killed with its worker stays "started" until RQ's maintenance, minutes on. So
 each worker process beats from a thread of its own every BEAT_S: its name in the live set of
-each queue it serves, in the busy set of its job's queue while it runs one, and its job's
-`last_heartbeat`. A process killed outright (SIGKILL, out of memory, its host lost) stops
-beating with it: its entries age out after LIVE_FOR_S, and the dispatcher judges its job lost
-(workers/queues.py). Decides nothing itself.
+each queue it serves, and its running job's `last_heartbeat`. A process killed outright
+(SIGKILL, out of memory, its host lost) stops beating with it: its entries age out after
+LIVE_FOR_S, and the dispatcher judges its job lost (workers/queues.py). Decides nothing.
 """
 
 from __future__ import annotations
@@ -15,8 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from collections.abc import Sequence
 
 from redis import Redis
 from rq.job import Job
@@ -37,11 +35,6 @@ def live_key(queue_name: str) -> str:
     return f"loopstrat:workers:{queue_name}:live"
 
 
-def busy_key(queue_name: str) -> str:
-    """A sorted set: the processes running a job of the queue now, scored by their last beat."""
-    return f"loopstrat:workers:{queue_name}:busy"
-
-
 class Heartbeat:
     """Beats for one worker process while it works: started and stopped by LoopstratWorker,
     told by it when a job starts and ends."""
@@ -51,7 +44,6 @@ class Heartbeat:
         self.worker_name = worker_name
         self.queue_names = list(queue_names)
         self.job_id: str | None = None
-        self.job_queue = ""
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -65,15 +57,14 @@ class Heartbeat:
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout=BEAT_S * 2)
-        self._forget(live_key, busy_key)
+        forget(self.connection, self.worker_name, self.queue_names)
 
-    def job_started(self, job_id: str, queue_name: str) -> None:
-        self.job_id, self.job_queue = job_id, queue_name
+    def job_started(self, job_id: str) -> None:
+        self.job_id = job_id
         self.beat()
 
     def job_ended(self) -> None:
         self.job_id = None
-        self._forget(busy_key)
 
     def beat(self) -> None:
         stamp, job_id = time.time(), self.job_id
@@ -82,16 +73,12 @@ class Heartbeat:
                 for name in self.queue_names:
                     pipe.zadd(live_key(name), {self.worker_name: stamp})
                 if job_id is not None:
-                    pipe.zadd(busy_key(self.job_queue), {self.worker_name: stamp})
                     # The job's hash outlives the job by its result_ttl: this never leaves a
                     # stray hash behind a job that has just ended.
                     pipe.hset(Job.key_for(job_id), "last_heartbeat", utcformat(now()))
                 pipe.execute()
         except REDIS_DOWN:
             pass  # the worker's own loop rides the outage out and logs it once
-
-    def _forget(self, *keys: Callable[[str], str]) -> None:
-        forget(self.connection, self.worker_name, self.queue_names, keys)
 
     def _run(self) -> None:
         while not self._stopping.wait(BEAT_S):
@@ -101,39 +88,24 @@ class Heartbeat:
                 log.exception("heartbeat failed")
 
 
-def forget(
-    connection: Redis,
-    worker_name: str,
-    queue_names: Sequence[str],
-    keys: Sequence[Callable[[str], str]] = (live_key, busy_key),
-) -> None:
+def forget(connection: Redis, worker_name: str, queue_names: Sequence[str]) -> None:
     """A process gone (stopped, or seen dead by its pool): no longer counted."""
     try:
         with connection.pipeline(transaction=False) as pipe:
             for name in queue_names:
-                for key in keys:
-                    pipe.zrem(key(name), worker_name)
+                pipe.zrem(live_key(name), worker_name)
             pipe.execute()
     except REDIS_DOWN:
         pass  # the entries age out by themselves
 
 
-class Processes(NamedTuple):
-    live: int
-    busy: int
-
-
-def processes(connection: Redis, queue_names: Sequence[str]) -> dict[str, Processes]:
-    """Each queue's worker processes heard of within LIVE_FOR_S, and how many of them are
-    running a job; entries older than that are forgotten here."""
+def live_processes(connection: Redis, queue_names: Sequence[str]) -> dict[str, int]:
+    """How many worker processes serving each queue beat within LIVE_FOR_S; older entries
+    are forgotten here."""
     since = time.time() - LIVE_FOR_S
     with connection.pipeline(transaction=False) as pipe:
         for name in queue_names:
-            for key in (live_key(name), busy_key(name)):
-                pipe.zremrangebyscore(key, "-inf", since)
-                pipe.zcard(key)
+            pipe.zremrangebyscore(live_key(name), "-inf", since)
+            pipe.zcard(live_key(name))
         counts = pipe.execute()[1::2]
-    return {
-        name: Processes(int(counts[2 * i]), int(counts[2 * i + 1]))
-        for i, name in enumerate(queue_names)
-    }
+    return {name: int(n) for name, n in zip(queue_names, counts, strict=True)}

@@ -16,7 +16,7 @@ from rq.utils import str_to_date
 
 from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
-from workers.liveness import LIVE_FOR_S, processes
+from workers.liveness import LIVE_FOR_S, live_processes
 
 # By urgency, in the order workers take them. texts: a lead or a conversation waits on it.
 # crm: the Airtable sync, which may wait a second or so for Airtable's pace, in at most
@@ -95,11 +95,10 @@ def kinds_by_queue() -> dict[str, list[str]]:
 @dataclass(frozen=True)
 class Capacity:
     """The worker processes, as their beats tell (workers/liveness.py): how many serve texts,
-    how many of all are running crm or bulk jobs now, and the most bulk jobs out at once (half
-    the processes serving bulk, so a lead always finds one free)."""
+    and the most bulk jobs out at once (half the processes serving bulk, so a lead always
+    finds one free)."""
 
     texts_processes: int
-    busy_elsewhere: int
     bulk_in_flight: int
 
 
@@ -107,12 +106,11 @@ def capacity(rt: Runtime) -> Capacity:
     """One Redis round trip. Before any worker process is heard of (the scheduler up first, a
     host restarting) the pool is taken to be of the configured size: the first worker up finds
     its work waiting."""
-    heard = processes(rt.redis, WORKER_QUEUES)
+    live = live_processes(rt.redis, (DEFAULT_QUEUE, BULK_QUEUE))
     configured = rt.settings.worker_concurrency
     return Capacity(
-        texts_processes=heard[DEFAULT_QUEUE].live or configured,
-        busy_elsewhere=heard[CRM_QUEUE].busy + heard[BULK_QUEUE].busy,
-        bulk_in_flight=max(1, (heard[BULK_QUEUE].live or configured) // 2),
+        texts_processes=live[DEFAULT_QUEUE] or configured,
+        bulk_in_flight=max(1, (live[BULK_QUEUE] or configured) // 2),
     )
 
 

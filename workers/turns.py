@@ -1,12 +1,13 @@
 """Whose work goes next: the dispatcher's fair share of free worker processes. Pure.
 
 Each queue has a room: how many more jobs it may be handed now. texts gets the processes no
-job holds (jobs in flight are the outbox's standing claims, counted in the same database the
-claims are made in, so two quick hand-outs never count one free process twice); crm and bulk
-what their limits leave. Within a room, the account with the fewest jobs in flight goes
-first, and an account's due rows go oldest first: one account's burst takes every idle
-process while nobody else is waiting (work-conserving), and another account's lead takes the
-next process that comes free (fair).
+texts job holds (jobs in flight are the outbox's standing claims, counted in the same database
+the claims are made in, so two quick hand-outs never count one free process twice; a process
+running a crm or bulk job is as good as free, since workers take texts first and those jobs
+are short); crm and bulk what their limits leave. Within a room, the account with the fewest
+jobs in flight goes first, and an account's due rows go oldest first: one account's burst
+takes every idle process while nobody else is waiting (work-conserving), and another
+account's lead takes the next process that comes free (fair).
 """
 
 from __future__ import annotations
@@ -19,14 +20,12 @@ from workers.queues import BULK_QUEUE, CRM_QUEUE, CRM_SLOTS, DEFAULT_QUEUE, Capa
 
 def rooms(capacity: Capacity, in_flight: Mapping[tuple[str, int], int]) -> dict[str, int]:
     """How many more jobs each queue may be handed now, given the jobs in flight by (queue,
-    account). A job of texts in flight holds a process (queued for one, or running); a crm or
-    bulk job holds one only while it runs, which the processes' beats tell."""
+    account)."""
     flying = {name: 0 for name in (DEFAULT_QUEUE, CRM_QUEUE, BULK_QUEUE)}
     for (name, _account), n in in_flight.items():
         flying[name] = flying.get(name, 0) + n
-    free = capacity.texts_processes - capacity.busy_elsewhere - flying[DEFAULT_QUEUE]
     return {
-        DEFAULT_QUEUE: max(0, free),
+        DEFAULT_QUEUE: max(0, capacity.texts_processes - flying[DEFAULT_QUEUE]),
         CRM_QUEUE: max(0, CRM_SLOTS - flying[CRM_QUEUE]),
         BULK_QUEUE: max(0, capacity.bulk_in_flight - flying[BULK_QUEUE]),
     }

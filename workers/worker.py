@@ -97,7 +97,7 @@ class LoopstratWorker(SimpleWorker):
     def execute_job(self, job: Job, queue: Queue) -> None:
         # A job whose start or end Redis missed: its outbox row is the truth, and the
         # scheduler hands it out again if the job's work was not done.
-        self.beats.job_started(job.id, queue.name)
+        self.beats.job_started(job.id)
         try:
             super().execute_job(job, queue)
         finally:
