@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from loopstrat.models import Account
 from loopstrat.phones import InvalidPhone, normalise
+from loopstrat.web_address import website
 
 ZIP_LIST_RE = re.compile(r"^\d{5}$")
 HHMM = r"(?:[01]\d|2[0-3]):[0-5]\d"  # 00:00 to 23:59
@@ -39,6 +40,11 @@ def create_account(session: Session, spec: AccountSpec) -> Account:
     alert = _phone("--alert-phone", spec.alert_phone) if spec.alert_phone else None
     timezone = canonical_zone(spec.timezone)
     zips = service_zips(spec.zips, "--zips")
+    if spec.website:
+        try:
+            website(spec.website)
+        except ValueError as exc:
+            raise ValueError(f"--website: {exc}") from None
     if session.scalar(select(Account.id).where(Account.twilio_number == number)):
         raise ValueError(f"--twilio-number {number} already belongs to an account")
     account = Account(

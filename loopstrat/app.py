@@ -15,6 +15,7 @@ from loopstrat import runtime
 from loopstrat.config import Settings
 
 log = logging.getLogger(__name__)
+HSTS = "max-age=31536000; includeSubDomains"
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -88,6 +89,10 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    if runtime.current().settings.env == "production":
+        # Production is served over https: browsers
+        # must never try plain http, where a network could read the session cookie.
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 

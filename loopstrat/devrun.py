@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -27,7 +29,7 @@ from sqlalchemy import select
 from loopstrat.accounts import AccountSpec, create_account
 from loopstrat.clock import utcnow
 from loopstrat.compliance.quiet_hours import allowed_window, is_allowed_at
-from loopstrat.config import without_secrets
+from loopstrat.config import load_dotenv_file, without_secrets
 from loopstrat.dashboard.users import create_user, generated_password
 from loopstrat.demo import seed_demo_leads
 from loopstrat.migrate import upgrade
@@ -51,6 +53,14 @@ DOTENV_TEXT = """\
 # command run from this directory a development one too. Never deploy it.
 LOOPSTRAT_ENV=development
 """
+# The development default SECRET_KEY is in the source for anyone to read, and with it anyone can
+# sign a session cookie: each checkout gets a random one of its own in .env instead.
+SIGNING_KEY_ENTRY = (
+    "# Signs this checkout's dashboard sessions; made by `make run`.\nSECRET_KEY={}\n"
+)
+# The web process answers this machine only, unless WEB_HOST says otherwise (0.0.0.0: the
+# network, for a phone on the same Wi-Fi).
+DEV_WEB_HOST = "127.0.0.1"
 
 
 class ExampleLead(NamedTuple):
@@ -141,12 +151,16 @@ def welcome_when_ready(
     return False
 
 
+def web_host() -> str:
+    return os.environ.get("WEB_HOST", "").strip() or DEV_WEB_HOST
+
+
 def port_is_free(port: int) -> bool:
-    """Whether the web process can bind the port, as gunicorn would (all addresses, reuse)."""
+    """Whether the web process can bind the port, as gunicorn would (its address, reuse)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            probe.bind(("0.0.0.0", port))  # noqa: S104 - the same address the Procfile binds
+            probe.bind((web_host(), port))
         except OSError:
             return False
     return True
@@ -160,6 +174,7 @@ def procfile_env(rt: Runtime) -> dict[str, str]:
     venv_bin = os.path.dirname(sys.executable)
     env["PATH"] = os.pathsep.join([venv_bin, env.get("PATH", "")])
     env["PORT"] = str(rt.settings.port)
+    env["WEB_HOST"] = web_host()
     env["PUBLIC_BASE_URL"] = rt.settings.public_base_url
     return env
 
@@ -283,12 +298,18 @@ def use_development(dotenv: str = DOTENV) -> str | None:
         return None
     if not os.path.exists(dotenv):
         with open(dotenv, "w", encoding="utf-8") as out:
-            out.write(DOTENV_TEXT)
-        return f"wrote {dotenv}: LOOPSTRAT_ENV=development for the commands you run here"
+            out.write(DOTENV_TEXT + "\n" + SIGNING_KEY_ENTRY.format(secrets.token_urlsafe(48)))
+        load_dotenv_file(dotenv)  # read once already, before it existed
+        return f"wrote {dotenv}: LOOPSTRAT_ENV=development and a SECRET_KEY of this checkout's own"
     with open(dotenv, encoding="utf-8") as existing:
-        if "LOOPSTRAT_ENV" not in existing.read():
-            return (
-                f"note: {dotenv} does not set LOOPSTRAT_ENV; `loopstrat` commands run beside "
-                "`make run` default to production: add LOOPSTRAT_ENV=development to it"
-            )
+        written = existing.read()
+    if not re.search(r"(?m)^\s*SECRET_KEY\s*=", written) and not os.environ.get("SECRET_KEY"):
+        with open(dotenv, "a", encoding="utf-8") as out:
+            out.write("\n" + SIGNING_KEY_ENTRY.format(secrets.token_urlsafe(48)))
+        load_dotenv_file(dotenv)
+    if "LOOPSTRAT_ENV" not in written:
+        return (
+            f"note: {dotenv} does not set LOOPSTRAT_ENV; `loopstrat` commands run beside "
+            "`make run` default to production: add LOOPSTRAT_ENV=development to it"
+        )
     return None

@@ -37,6 +37,9 @@ def _last_four(match: re.Match[str]) -> str:
 
 
 MASKS: list[Mask] = [
+    # Paths that carry a bearer token: whoever holds an invite link joins the account, and a
+    # review link's token is its recipient's (gunicorn's access log writes every path).
+    (re.compile(r"(/dashboard/invite/|/r/)[^\s\"?/]+"), r"\1***"),
     # PostgreSQL's error details carry the row: "Key (account_id, phone)=(1, +1801...)",
     # "Failing row contains (12, 1, +1801..., Jane, <body>)". Keep the columns, drop the values.
     (

@@ -4,9 +4,12 @@ signed out it sends to the sign-in page; with another account's ids it answers 4
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
+from loopstrat.clock import utcnow
 from loopstrat.dashboard import PUBLIC_ENDPOINTS
-from loopstrat.models import Campaign, Message
+from loopstrat.dashboard.invites import create_invite
+from loopstrat.models import Campaign, Invite, Message, User
 from tests.conftest import make_account
 from tests.dashboard_helpers import add_draft, csrf_token, make_user, signed_in_client
 from tests.test_speed_to_lead import post_lead
@@ -24,8 +27,13 @@ def _theirs(client, rt, account, worker, db) -> dict[str, int]:
     draft = add_draft(db, account, lead_id, "a draft", JANE)
     campaign = Campaign(account_id=account.id, kind="reactivation", name="Theirs", state="running")
     db.add(campaign)
+    member = make_user(rt, account, email="staff@acme.example")
+    admin = make_user(rt, account, email="boss@acme.example", role="admin")
+    create_invite(db, account_id=account.id, created_by=admin.id, role="member")
     db.commit()
-    return {"lead_id": lead_id, "draft_id": draft.id, "campaign_id": campaign.id, "action": "pause"}
+    invite_id = db.scalars(select(Invite.id)).one()
+    return {"lead_id": lead_id, "draft_id": draft.id, "campaign_id": campaign.id,
+            "action": "pause", "user_id": member.id, "invite_id": invite_id}  # fmt: skip
 
 
 def test_every_page_needs_a_signed_in_user(app):
@@ -35,6 +43,7 @@ def test_every_page_needs_a_signed_in_user(app):
             continue
         url = rule.rule.replace("<int:", "<").replace("<lead_id>", "1").replace("<draft_id>", "1")
         url = url.replace("<campaign_id>", "1").replace("<action>", "pause")
+        url = url.replace("<user_id>", "1").replace("<invite_id>", "1")
         assert "<" not in url, f"{rule.rule}: give its argument a value here"
         answer = client.get(url) if "GET" in rule.methods else client.post(url)
         # A POST without a session has no CSRF token either: refused before it is read.
@@ -68,3 +77,5 @@ def test_another_accounts_ids_answer_404_on_every_route(
     db.expire_all()
     assert db.get(Message, ids["draft_id"]).status == "draft"  # nothing was done to it
     assert db.get(Campaign, ids["campaign_id"]).state == "running"
+    assert db.get(User, ids["user_id"]).removed_at is None
+    assert db.get(Invite, ids["invite_id"]).expires_at > utcnow()

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -20,7 +21,7 @@ from loopstrat.compliance import REPLY, Allow, may_text
 from loopstrat.compliance.consent import recipient_of
 from loopstrat.compliance.holds import DAY_STARTS, describe_hold
 from loopstrat.compliance.quiet_hours import FEDERAL_WINDOW, STRICT_STATE_WINDOWS
-from loopstrat.config import ConfigError, Settings, load_settings, without_secrets
+from loopstrat.config import DEV_SECRET_KEY, ConfigError, Settings, load_settings, without_secrets
 from loopstrat.devrun import DEMO_ADMIN_EMAIL, demo_account, demo_admin, example_posts, port_is_free
 from loopstrat.drafting.template import render_sms
 from loopstrat.logs import setup_logging
@@ -180,6 +181,8 @@ def test_make_run_prints_urls_on_its_port_and_stops_cleanly_on_ctrl_c(
         seen.append(line)
         if "Ctrl-C stops everything" in line or len(seen) > 400:  # the welcome, once it answers
             break
+    # This machine only: another on the network must not reach a development dashboard.
+    listening = listening_addresses(port)
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole group
     rest, _ = proc.communicate(timeout=60)
     output = "".join(seen) + rest
@@ -197,6 +200,21 @@ def test_make_run_prints_urls_on_its_port_and_stops_cleanly_on_ctrl_c(
     shown = re.search(r"sign in:    (\S+)  password: (\S+)  \(shown once\)", output)
     assert shown, output
     assert sign_in(client, shown.group(1), shown.group(2)).status_code == 302
+    assert listening == {"127.0.0.1"}, listening
+    # Its own SECRET_KEY, not the development default everyone can read in the source.
+    key = re.search(r"(?m)^SECRET_KEY=(\S+)$", (tmp_path / ".env").read_text())
+    assert key and len(key.group(1)) >= 40 and key.group(1) != DEV_SECRET_KEY
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The IPv4 addresses a socket listens on at this port (Linux's /proc/net/tcp)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, at = local.split(":")
+        if state == "0A" and int(at, 16) == port:  # 0A: LISTEN
+            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found
 
 
 def test_a_second_run_keeps_the_demo_admin_and_shows_no_password(rt, account):

@@ -12,6 +12,7 @@ from loopstrat.api_keys import account_of_key
 from loopstrat.leads.outcome import MarkRefused, job_value_cents, mark_lead
 from loopstrat.models import Contact, Lead
 from loopstrat.phones import InvalidPhone, normalise
+from webhooks.json_body import json_object
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -33,8 +34,8 @@ def job_done() -> tuple[Response, int]:
         if account is None:
             return _error(401, {"authorization": "send the account's API key: Bearer ls_…"})
         account_id = account.id
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
+    body = json_object()
+    if body is None:
         return _error(400, {"body": "a JSON object with lead_id or phone"})
     job_value = body.get("job_value", "")
     if not isinstance(job_value, str | int | float) or isinstance(job_value, bool):

@@ -20,6 +20,7 @@ from loopstrat.leads.form import FormErrors, LeadForm, is_bot
 from loopstrat.leads.intake import Evidence, store_lead
 from loopstrat.leads.intake_accounts import IntakeAccount
 from loopstrat.ratelimit import retry_after_s
+from webhooks.json_body import json_object
 
 bp = Blueprint("leads", __name__)
 
@@ -82,8 +83,7 @@ def _refused() -> tuple[Response, int]:
 
 def _fields() -> dict[str, object] | None:
     if request.mimetype == JSON_TYPE:
-        body = request.get_json(silent=True)
-        return body if isinstance(body, dict) else None
+        return json_object()
     return dict(request.form.items())
 
 

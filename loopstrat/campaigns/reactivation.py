@@ -25,6 +25,7 @@ from loopstrat.campaigns.allowed_hours import FirstAllowed
 from loopstrat.clock import utcnow
 from loopstrat.compliance.consent import PENDING_OUT
 from loopstrat.db import refresh_statistics
+from loopstrat.drafting.checks import public_first_name
 from loopstrat.drafting.claude import DraftFailed
 from loopstrat.drafting.drafter import Drafter
 from loopstrat.models import Account, Campaign, Contact, Enrollment, Message
@@ -100,7 +101,7 @@ def template_problems(body: str, business: str, website: str | None = None) -> l
 
 
 def personalise(body: str, business: str, name: str | None, last_service: date | None) -> str:
-    first = (name or "").split()[0] if (name or "").split() else "there"
+    first = public_first_name(name) or "there"
     served = f"{last_service:%B %Y}" if last_service else "your last visit"
     return (
         body.replace("{first_name}", first)

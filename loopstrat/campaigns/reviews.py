@@ -18,6 +18,7 @@ from loopstrat import outbox
 from loopstrat.campaigns.links import new_token
 from loopstrat.compliance.consent import recipient_of
 from loopstrat.compliance.quiet_hours import allowed_window, next_sending_window
+from loopstrat.drafting.checks import public_first_name
 from loopstrat.models import Account, Campaign, Contact, Enrollment, Lead, LinkClick, Message
 from loopstrat.outbox import Kind
 from loopstrat.sms.outbound import SETTLED
@@ -97,7 +98,7 @@ def skip_reason(session: Session, planned: Enrollment, now: datetime) -> str | N
 
 def compose(session: Session, planned: Enrollment, contact: Contact, link: str) -> str:
     account = session.get_one(Account, planned.account_id)
-    first_name = (contact.name or "").split()[0] if (contact.name or "").split() else "there"
+    first_name = public_first_name(contact.name) or "there"
     return TEXTS[planned.kind].format(first_name=first_name, business=account.name, link=link)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from loopstrat.drafting.checks import draft_problems
+from loopstrat.drafting.checks import draft_problems, public_first_name
 from loopstrat.drafting.claude import DraftFailed
 from loopstrat.drafting.drafter import Drafter
 from loopstrat.drafting.profile import BusinessProfile
@@ -82,7 +82,8 @@ def _template_turn(
 ) -> Turn:
     # The template cannot qualify a job, so it promises a person, and a person is alerted.
     log.info("follow_up fallback=template reason=%s", reason)
-    body = render_sms("follow_up.txt", first_name=first_name, who=holder, business=profile.name)
+    name = public_first_name(first_name)
+    body = render_sms("follow_up.txt", first_name=name, who=holder, business=profile.name)
     return Turn(body, "template", hand_off="draft_failed")
 
 

@@ -31,5 +31,14 @@ def require_sign_in() -> Response | None:
     return None
 
 
+@bp.after_request
+def never_cached(response: Response) -> Response:
+    """A page, a CSV export or a chart holds an account's leads: no shared computer's cache or
+    back button may show it to the next person. The app's own assets may be cached."""
+    if request.endpoint != "dashboard.static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 # The views register themselves on bp when imported (after bp exists).
 from loopstrat.dashboard import views  # noqa: E402, F401

@@ -28,16 +28,18 @@ def sign_in() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, st
         return render_template("dashboard/sign_in.html", error=None, email="")
     email = request.form.get("email", "").strip().lower()
     password = request.form.get("password", "")
-    if _too_many_attempts(email):
+    if too_many_attempts(email):
         return _refused(email)
     with runtime.current().sessions() as db:
-        user = db.scalar(select(User).where(func.lower(User.email) == email))
+        user = db.scalar(
+            select(User).where(func.lower(User.email) == email, User.removed_at.is_(None))
+        )
         if not verify_password(user.password_hash if user else None, password) or user is None:
             page = render_template("dashboard/sign_in.html", error=SIGN_IN_FAILED, email=email)
             return page, 401
         user.last_sign_in_at = utcnow()
+        sign_in_as(db, user)
         db.commit()
-        sign_in_as(user)
     return redirect(_safe_next(request.args.get("next")))
 
 
@@ -48,9 +50,11 @@ def sign_out_view() -> Response:
     return redirect(url_for("dashboard.sign_in", signed_out=1))
 
 
-def _too_many_attempts(email: str) -> bool:
-    """Counted in the limiter's Redis; without Redis every attempt is let through (argon2
-    still makes each guess cost a tenth of a second)."""
+def too_many_attempts(email: str) -> bool:
+    """A password guess for this email, counted: signing in, or the current password on the
+    password page (a stolen cookie must not guess it at argon2's speed). Counted in the
+    limiter's Redis; without Redis every attempt is let through (argon2 still makes each guess
+    cost a tenth of a second)."""
     rt = runtime.current()
     # The key holds a digest, not the email: Redis keys are no place for personal data.
     digest = hashlib.sha256(email.encode()).hexdigest()[:24]

@@ -77,3 +77,20 @@ def accept_invite(session: Session, token: str, *, email: str, password: str) ->
         detail=detail,
     )
     return user
+
+
+def revoke_invite(session: Session, *, account_id: int, invite_id: int) -> Invite | None:
+    """The link stops working now; None if the account has no such open invite. The caller
+    commits and audits."""
+    now = utcnow()
+    invite = session.scalar(
+        select(Invite).where(
+            Invite.id == invite_id,
+            Invite.account_id == account_id,
+            Invite.used_at.is_(None),
+            Invite.expires_at > now,
+        )
+    )
+    if invite is not None:
+        invite.expires_at = now
+    return invite

@@ -35,8 +35,8 @@ def accept_invite(token: str) -> Response | tuple[str, int]:
         except UserRefused as exc:
             db.rollback()
             return _form(role, error=f"{str(exc).capitalize()}.", email=email), 400
+        sign_in_as(db, user)
         db.commit()
-        sign_in_as(user)
     return redirect(url_for("dashboard.index"))
 
 

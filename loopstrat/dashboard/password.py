@@ -8,12 +8,15 @@ from werkzeug.wrappers import Response
 from loopstrat import runtime
 from loopstrat.dashboard import bp
 from loopstrat.dashboard.audit import record
+from loopstrat.dashboard.auth import too_many_attempts
 from loopstrat.dashboard.passwords import hash_password, verify_password
-from loopstrat.dashboard.sessions import current_user, sign_in_as
+from loopstrat.dashboard.sessions import current_user, end_other_sign_ins
 from loopstrat.dashboard.users import MIN_PASSWORD_CHARS, UserRefused, check_password
 from loopstrat.models import User
+from loopstrat.ratelimit import retry_after_s
 
 WRONG_CURRENT = "Your current password is not right."
+TOO_MANY = "Too many password attempts. Try again in {seconds} seconds."
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -22,6 +25,9 @@ def change_password() -> Response | str | tuple[str, int]:
         return _page(error=None)
     me = current_user()
     new = request.form.get("new_password", "")
+    if too_many_attempts(me.email):
+        seconds = retry_after_s()
+        return _page(error=TOO_MANY.format(seconds=seconds)), 429
     with runtime.current().sessions() as db:
         user = db.get_one(User, me.id)
         if not verify_password(user.password_hash, request.form.get("current_password", "")):
@@ -33,10 +39,9 @@ def change_password() -> Response | str | tuple[str, int]:
         except UserRefused as exc:
             return _page(error=f"{str(exc).capitalize()}."), 400
         user.password_hash = hash_password(new)
-        user.session_version += 1  # every cookie signed with the old version stops working
+        end_other_sign_ins(db, user.id)  # a stolen cookie stops working
         record(db, account_id=me.account_id, actor=me.email, action="password.changed", detail={})
         db.commit()
-        sign_in_as(user)  # this browser stays signed in, with the new version
     flash("Password changed. Other devices are signed out.")
     return redirect(url_for("dashboard.change_password"))
 

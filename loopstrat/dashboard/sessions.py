@@ -1,11 +1,14 @@
-"""Who is signed in: a signed, expiring Flask session cookie naming the user and the
-session_version it was signed with, so a password change ends every other session.
+"""Who is signed in: a sign-in kept on the server (its row names the user), and a signed,
+expiring Flask session cookie carrying the sign-in's token. A copy of the cookie works only
+while the row is open: sign-out, a password change and removing the user end it at once.
 
 A sign-in lasts SESSION_HOURS from the moment it was made, however busy: Flask renews a
 permanent cookie on every request, so the sign-in time travels inside it and is checked."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,9 +16,13 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, g, session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from loopstrat import runtime
-from loopstrat.models import User
+from loopstrat.clock import utcnow
+from loopstrat.dashboard.users import end_sign_ins
+from loopstrat.models import SignIn, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,29 +41,61 @@ class SignedIn:
         return self.role == "admin"
 
 
-def sign_in_as(user: User) -> None:
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sign_in_as(db: Session, user: User) -> None:
+    """Open a sign-in for this browser, in the caller's transaction; the caller commits."""
+    token = secrets.token_urlsafe(32)
+    db.add(SignIn(account_id=user.account_id, user_id=user.id, token_hash=_digest(token)))
     session.clear()  # a fresh session on sign-in: nothing carried over from before (fixation)
     session.permanent = True  # expires after SESSION_HOURS (PERMANENT_SESSION_LIFETIME)
-    session["uid"] = user.id
-    session["sv"] = user.session_version
+    session["sid"] = token
     session["at"] = int(time.time())
 
 
 def sign_out() -> None:
+    """End this browser's sign-in on the server, then forget the cookie."""
+    token = session.get("sid")
     session.clear()
+    if isinstance(token, str):
+        with runtime.current().sessions() as db:
+            db.execute(
+                update(SignIn)
+                .where(SignIn.token_hash == _digest(token), SignIn.ended_at.is_(None))
+                .values(ended_at=utcnow())
+            )
+            db.commit()
+
+
+def end_other_sign_ins(db: Session, user_id: int) -> None:
+    """End every sign-in of the user but this browser's; the caller commits."""
+    token = session.get("sid")
+    keep = _digest(token) if isinstance(token, str) else None
+    end_sign_ins(db, user_id, except_token_hash=keep)
 
 
 def load_signed_in_user() -> SignedIn | None:
     """The user this request's cookie names, still valid; also kept as g.user."""
-    uid, version, at = session.get("uid"), session.get("sv"), session.get("at")
-    if not isinstance(uid, int) or not isinstance(at, int):
+    token, at = session.get("sid"), session.get("at")
+    if not isinstance(token, str) or not isinstance(at, int):
+        session.clear()
         return None
     if time.time() - at > runtime.current().settings.session_hours * 3600:
         session.clear()
         return None
     with runtime.current().sessions() as db:
-        user = db.get(User, uid)
-        if user is None or user.session_version != version:
+        user = db.scalar(
+            select(User)
+            .join(SignIn, SignIn.user_id == User.id)
+            .where(
+                SignIn.token_hash == _digest(token),
+                SignIn.ended_at.is_(None),
+                User.removed_at.is_(None),
+            )
+        )
+        if user is None:
             session.clear()
             return None
         g.user = SignedIn(user.id, user.account_id, user.email, user.role)

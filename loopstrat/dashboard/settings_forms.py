@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from loopstrat.accounts import HHMM, service_zips
 from loopstrat.phones import InvalidPhone, normalise
+from loopstrat.web_address import web_address
 
 AI_MODES = ("off", "assist", "auto")
 # How the page names each field, for "Saved: ..." (the form's own labels say the same).
@@ -134,9 +134,4 @@ def _hhmm(raw: str) -> str | None:
 
 
 def _url(raw: str) -> str | None:
-    if not raw:
-        return None
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(raw) > 500:
-        raise ValueError("a web address starting with https:// or http:// (at most 500 characters)")
-    return raw
+    return web_address(raw) if raw else None

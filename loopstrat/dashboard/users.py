@@ -1,17 +1,19 @@
 """Dashboard users: created for one account with a role; a password is never stored in clear.
 
-Doors: `loopstrat create-user` and an admin's invite link (invites.py).
+Doors: `loopstrat create-user` and an admin's invite link (invites.py); an admin removes one
+on the Team page.
 """
 
 from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from loopstrat.clock import utcnow
 from loopstrat.dashboard.passwords import hash_password
-from loopstrat.models import Account, User
+from loopstrat.models import Account, SignIn, User
 from loopstrat.runtime import Runtime
 
 ROLES = ("admin", "member")
@@ -58,7 +60,13 @@ def add_user(session: Session, *, account_id: int, email: str, role: str, passwo
     if role not in ROLES:
         raise UserRefused(f"role must be one of {', '.join(ROLES)}")
     check_password(password)
-    if session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None:
+    existing = session.scalar(select(User).where(func.lower(User.email) == email))
+    if existing is not None and existing.removed_at is not None:
+        if existing.account_id == account_id:  # invited back: the same person, a new start
+            existing.role, existing.removed_at = role, None
+            existing.password_hash = hash_password(password)
+            return existing
+    if existing is not None:
         raise UserRefused("a user with that email already exists")
     user = User(
         account_id=account_id, email=email, role=role, password_hash=hash_password(password)
@@ -66,3 +74,29 @@ def add_user(session: Session, *, account_id: int, email: str, role: str, passwo
     session.add(user)
     session.flush()
     return user
+
+
+def remove_user(session: Session, *, account_id: int, user_id: int, by: User) -> User | None:
+    """Removed: signs in no more, and every sign-in of theirs ends now. None if the account
+    has no such user. Nobody removes themselves (the account would lose its last admin so).
+    In the caller's transaction; the caller commits and audits."""
+    user = session.scalar(
+        select(User).where(
+            User.id == user_id, User.account_id == account_id, User.removed_at.is_(None)
+        )
+    )
+    if user is None:
+        return None
+    if user.id == by.id:
+        raise UserRefused("you cannot remove yourself")
+    user.removed_at = utcnow()
+    end_sign_ins(session, user.id)
+    return user
+
+
+def end_sign_ins(session: Session, user_id: int, *, except_token_hash: str | None = None) -> None:
+    """End the user's sign-ins (all, or all but one); the caller commits."""
+    ending = update(SignIn).where(SignIn.user_id == user_id, SignIn.ended_at.is_(None))
+    if except_token_hash is not None:
+        ending = ending.where(SignIn.token_hash != except_token_hash)
+    session.execute(ending.values(ended_at=utcnow()))

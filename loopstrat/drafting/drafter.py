@@ -6,7 +6,12 @@ import logging
 from dataclasses import dataclass
 
 from loopstrat.config import Settings
-from loopstrat.drafting.checks import draft_problems, with_first_message_duties
+from loopstrat.drafting.checks import (
+    draft_problems,
+    public_first_name,
+    public_service,
+    with_first_message_duties,
+)
 from loopstrat.drafting.claude import ClaudeDrafter, DraftFailed
 from loopstrat.drafting.profile import (
     BusinessProfile,
@@ -61,10 +66,13 @@ def _template_first_reply(
     ai_tokens: tuple[int, int] | None = None,
 ) -> Draft:
     log.info("draft fallback=template reason=%s", reason)
-    body = render_sms(
-        "first_reply.txt",
-        business=profile.name,
-        first_name=inquiry.first_name,
-        service=inquiry.service,
-    )
-    return Draft(with_first_message_duties(body, profile.name), "template", reason, ai_tokens)
+    name, service = public_first_name(inquiry.first_name), public_service(inquiry.service)
+    body = _first_reply_template(profile, name, service)
+    if draft_problems(body, profile):  # the visitor's words made it unfit: leave them out
+        body = _first_reply_template(profile, None, None)
+    return Draft(body, "template", reason, ai_tokens)
+
+
+def _first_reply_template(profile: BusinessProfile, name: str | None, service: str | None) -> str:
+    body = render_sms("first_reply.txt", business=profile.name, first_name=name, service=service)
+    return with_first_message_duties(body, profile.name)

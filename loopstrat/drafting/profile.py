@@ -17,6 +17,7 @@ class BusinessProfile:
     tone: str
     never_promise: str
     website: str | None
+    phone: str | None = None  # the business's own number: the one a text may give
 
     @property
     def website_host(self) -> str | None:
@@ -36,6 +37,7 @@ class BusinessProfile:
             tone=account.tone,
             never_promise=account.never_promise,
             website=account.website,
+            phone=account.twilio_number,
         )
 
 

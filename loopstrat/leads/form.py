@@ -16,6 +16,8 @@ TRUTHY = frozenset({"on", "yes", "true", "1", "y", "checked", "agree", "agreed"}
 LIMITS = {"name": 120, "email": 200, "message": 2000, "service": 120, "source": 60, "page": 500}
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ZIP_INPUT_RE = re.compile(r"^\d{5}(?:-?\d{4})?$")
+TEXT_FIELDS = ("phone", "name", "email", "message", "service", "zip", "source")
+NOT_TEXT = "must be text, not a list or an object"
 
 
 class FormErrors(ValueError):
@@ -45,15 +47,10 @@ class LeadForm:
         text["zip"] = _text(fields.get("zip"))
         text["source"] = _text(fields.get("source"))
         text["page"] = _text(fields.get("page_url") or fields.get("page"))
-        errors: dict[str, str] = {}
-        phone = ""
-        if not text["phone"]:
-            errors["phone"] = "is required"
-        else:
-            try:
-                phone = normalise(text["phone"])
-            except InvalidPhone as exc:
-                errors["phone"] = str(exc)
+        errors = {
+            name: NOT_TEXT for name in TEXT_FIELDS if isinstance(fields.get(name), list | dict)
+        }
+        phone = "" if "phone" in errors else _phone(text["phone"], errors)
         for field, limit in LIMITS.items():
             if len(text[field]) > limit:
                 errors[field] = f"must be at most {limit} characters"
@@ -77,13 +74,25 @@ class LeadForm:
         )
 
 
+def _phone(raw: str, errors: dict[str, str]) -> str:
+    if not raw:
+        errors["phone"] = "is required"
+        return ""
+    try:
+        return normalise(raw)
+    except InvalidPhone as exc:
+        errors["phone"] = str(exc)
+        return ""
+
+
 def is_bot(fields: Mapping[str, object]) -> bool:
     """A hidden field people never see and bots fill in."""
     return bool(_text(fields.get(HONEYPOT_FIELD)))
 
 
 def _text(value: object) -> str:
-    if value is None or isinstance(value, bool):
+    # Only text and numbers are field values: a list or an object (however deep) is no answer.
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
         return ""
     return str(value).strip()
 

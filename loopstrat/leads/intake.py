@@ -307,6 +307,20 @@ def _open_lead(
     return None if row is None else (row.id, row.inquiry or "", row.response_state)
 
 
+# One lead's inquiry, re-posts and all: it rides in every AI turn's prompt and in Airtable
+# (whose long-text field holds 100,000 characters), so a visitor re-posting cannot grow it.
+INQUIRY_MAX_CHARS = 4000
+INQUIRY_CUT = "[cut: more was posted]"
+
+
+def with_repost(inquiry: str, message: str) -> str:
+    """The inquiry with a re-post's words added, cut with a note where it reaches the cap."""
+    joined = f"{inquiry}\n{message}".strip() if inquiry else message
+    if len(joined) <= INQUIRY_MAX_CHARS:
+        return joined
+    return joined[: INQUIRY_MAX_CHARS - len(INQUIRY_CUT) - 1] + "\n" + INQUIRY_CUT
+
+
 def _fold_repost(
     session: Session,
     account: IntakeAccount,
@@ -320,8 +334,8 @@ def _fold_repost(
     A flood post adds its words but never re-opens the reply: that waits for a release."""
     lead_id, inquiry, response_state = open_lead
     lead = session.get_one(Lead, lead_id)
-    if form.message and form.message not in inquiry:
-        lead.inquiry = f"{inquiry}\n{form.message}".strip() if inquiry else form.message
+    if form.message and form.message not in inquiry and not inquiry.endswith(INQUIRY_CUT):
+        lead.inquiry = with_repost(inquiry, form.message)
     lead.service = form.service or lead.service
     lead.zip = form.zip or lead.zip
     lead.source = form.source
