@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import text
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 
 from loopstrat import runtime
 from loopstrat.config import Settings
+from loopstrat.db import MAX_ID
 
 log = logging.getLogger(__name__)
 HSTS = "max-age=31536000; includeSubDomains"
@@ -36,6 +40,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=rt.settings.session_hours),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session that holds it
     )
+    # Before any route is added: an id past what the database holds is a 404, not a 500.
+    app.url_map.converters["int"] = BoundedInt
     from loopstrat.dashboard import bp as dashboard_bp
     from webhooks.api import bp as api_bp
     from webhooks.leads import bp as leads_bp
@@ -53,6 +59,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(twilio_bp)
     app.register_blueprint(dashboard_bp)
     app.after_request(_security_headers)
+    app.after_request(_relative_redirects)
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_exc: RequestEntityTooLarge) -> tuple[Response, int]:
@@ -82,6 +89,22 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+
+
+class BoundedInt(IntegerConverter):
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def _relative_redirects(response: Response) -> Response:
+    """A redirect to this site names the path only: routing's own (a missing trailing slash)
+    would otherwise echo back whatever Host header the request carried."""
+    location = response.headers.get("Location", "")
+    parts = urlsplit(location)
+    if parts.netloc and parts.netloc == request.host:
+        response.headers["Location"] = urlunsplit(("", "", parts.path, parts.query, parts.fragment))
+    return response
 
 
 def _security_headers(response: Response) -> Response:

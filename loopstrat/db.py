@@ -16,6 +16,10 @@ from sqlalchemy.types import TypeDecorator
 # Execution option: how a SQLite transaction begins. "IMMEDIATE" takes the write lock at BEGIN.
 SQLITE_BEGIN = "loopstrat_sqlite_begin"
 
+# The largest id any table's integer key can hold (PostgreSQL BIGINT, SQLite INTEGER): a larger
+# one in a URL or a request names nothing, and would fail the driver's conversion (a 500).
+MAX_ID = 2**63 - 1
+
 
 class Base(DeclarativeBase):
     pass

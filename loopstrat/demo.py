@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from loopstrat.clock import utcnow
-from loopstrat.conversations.inbound import LEAD_TEXT_KIND
-from loopstrat.drafting.checks import with_first_message_duties
 from loopstrat.leads.first_touch import stamp_first_touch
 from loopstrat.models import Account, ConsentEvent, Contact, Lead, Message
+from loopstrat.texts.checks import with_first_message_duties
+from loopstrat.texts.kinds import TextKind
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,9 @@ def _text(account: Account, contact: Contact, lead: Lead, direction: str, author
     out = direction == "out"
     return Message(
         account_id=account.id, contact_id=contact.id, lead_id=lead.id, direction=direction,
-        kind=("first_reply" if author == "template" else "human_reply") if out else LEAD_TEXT_KIND,
+        kind=(TextKind.FIRST_REPLY if author == "template" else TextKind.HUMAN_REPLY)
+        if out
+        else TextKind.LEAD_TEXT,
         to_phone=contact.phone if out else account.twilio_number,
         from_phone=account.twilio_number if out else contact.phone,
         body=body, status="delivered" if out else "received", drafted_by=author,

@@ -11,6 +11,7 @@ import re
 import sys
 from collections.abc import Callable
 from typing import TextIO
+from urllib.parse import unquote
 
 FORMAT = "ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s"
 HANDLER_NAME = "loopstrat"
@@ -36,10 +37,31 @@ def _last_four(match: re.Match[str]) -> str:
     return f"***{digits[-4:]}"
 
 
+# Paths that carry a bearer token: whoever holds an invite link joins the account, and a review
+# link's token is its recipient's. gunicorn's access log writes each path, referer and query as
+# sent, so each is read as the router reads it (percent-decoded, slashes collapsed) first.
+_TOKEN_PATH = re.compile(r"(?i)(?<![\w.-])/+(dashboard/+invite|r)/+[^/?#&\s\"']+")
+_URL_OR_PATH = re.compile(r"(?:[a-z][a-z0-9+.-]*://[^/\s\"']+)?/[^\s\"'<>]*", re.IGNORECASE)
+
+
+_ORIGIN = re.compile(r"^[a-z][a-z0-9+.-]*://[^/]+", re.IGNORECASE)
+
+
+def _without_tokens(match: re.Match[str]) -> str:
+    raw = match.group(0)
+    origin = _ORIGIN.match(raw)
+    start = origin.end() if origin else 0
+    routed = unquote(unquote(raw[start:]))
+    masked, found = _TOKEN_PATH.subn(_token_route, routed)
+    return raw[:start] + masked if found else raw
+
+
+def _token_route(found: re.Match[str]) -> str:
+    return "/dashboard/invite/***" if found.group(1).lower().startswith("d") else "/r/***"
+
+
 MASKS: list[Mask] = [
-    # Paths that carry a bearer token: whoever holds an invite link joins the account, and a
-    # review link's token is its recipient's (gunicorn's access log writes every path).
-    (re.compile(r"(/dashboard/invite/|/r/)[^\s\"?/]+"), r"\1***"),
+    (_URL_OR_PATH, _without_tokens),
     # PostgreSQL's error details carry the row: "Key (account_id, phone)=(1, +1801...)",
     # "Failing row contains (12, 1, +1801..., Jane, <body>)". Keep the columns, drop the values.
     (

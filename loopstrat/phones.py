@@ -33,6 +33,47 @@ def normalise(raw: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+# Where Loopstrat texts: the US, its territories and Canada. The rest of the +1 plan (Jamaica,
+# the Dominican Republic, ...) is billed at international rates, and toll-free, premium and
+# shared-cost numbers are where SMS-pumping fraud has texts sent, on the contractor's bill.
+TEXTABLE_REGIONS = frozenset({"US", "CA", "PR", "GU", "VI", "AS", "MP"})
+UNTEXTABLE_TYPES = frozenset(
+    {
+        phonenumbers.PhoneNumberType.TOLL_FREE,
+        phonenumbers.PhoneNumberType.PREMIUM_RATE,
+        phonenumbers.PhoneNumberType.SHARED_COST,
+    }
+)
+NOT_TEXTABLE = (
+    "not a US or Canadian mobile or landline number (toll-free and premium lines refused)"
+)
+
+
+def normalise_recipient(raw: str) -> str:
+    """E.164 for a number the product may text: a person's line in the US, its territories or
+    Canada (a lead, an imported customer, an alert phone)."""
+    e164 = normalise(raw)
+    if not is_textable(e164):
+        raise InvalidPhone(NOT_TEXTABLE)
+    return e164
+
+
+@lru_cache(maxsize=4096)
+def is_textable(e164: str) -> bool:
+    """A number Loopstrat may text: a person's line where it texts; not a short code, a
+    foreign sender that texted in, or a toll-free or premium line."""
+    try:
+        if normalise(e164) != e164:
+            return False
+    except InvalidPhone:
+        return False
+    parsed = phonenumbers.parse(e164)
+    return (
+        phonenumbers.region_code_for_number(parsed) in TEXTABLE_REGIONS
+        and phonenumbers.number_type(parsed) not in UNTEXTABLE_TYPES
+    )
+
+
 def normalise_zip(raw: str | None) -> str | None:
     if not raw:
         return None
@@ -63,14 +104,6 @@ def number_state(e164: str) -> str | None:
     return AREA_CODE_STATES.get(e164[2:5])
 
 
-def is_nanp(e164: str) -> bool:
-    """A number Loopstrat may text: not a short code or a foreign sender that texted in."""
-    try:
-        return normalise(e164) == e164
-    except InvalidPhone:
-        return False
-
-
 def recipient_place(e164: str, zip5: str | None) -> tuple[tuple[str, ...], frozenset[str]]:
     """The zones a recipient may be in, and the states whose laws may apply to them.
 
@@ -78,7 +111,7 @@ def recipient_place(e164: str, zip5: str | None) -> tuple[tuple[str, ...], froze
     the area code's, because state telemarketing laws (Florida's FTSA, for one) presume a
     resident from the area code even when the person lives elsewhere.
     """
-    if not is_nanp(e164):
+    if not is_textable(e164):
         return (), frozenset()
     states: set[str] = set()
     zones: tuple[str, ...] = ()

@@ -19,6 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from loopstrat import runtime
+from loopstrat.background import start_thread
 from loopstrat.fast_redis import FastRedis
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ class Waker:
             return
         with self._lock:
             if self._thread_pid != os.getpid():
-                threading.Thread(target=self._publish_forever, daemon=True, name="wake").start()
+                start_thread(self._publish_forever, "wake")
                 self._thread_pid = os.getpid()
 
     def _publish_forever(self) -> None:

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from loopstrat import runtime
 from loopstrat.clock import utcnow
-from loopstrat.drafting.checks import draft_problems
 from loopstrat.drafting.profile import BusinessProfile
 from loopstrat.models import Contact, Message
+from loopstrat.texts.checks import draft_problems
 from tests.claude_api import MODEL
 from tests.test_speed_to_lead import post_lead
 

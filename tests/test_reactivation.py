@@ -112,8 +112,8 @@ def test_a_template_without_the_business_or_stop_or_with_unknown_fields_is_refus
         with pytest.raises(reactivation.CampaignRefused) as refused:
             reactivation.edit_template(session, made, "Hi {first_name}, come back {price}!")
         assert str(refused.value) == (
-            "it must name the business (Acme Plumbing or {business}); it must say how to opt out "
-            "(Reply STOP to opt out); unknown placeholders: price"
+            "unknown placeholders: price; it must name the business (Acme Plumbing or "
+            "{business}); it must say how to opt out (Reply STOP to opt out)"
         )
 
 

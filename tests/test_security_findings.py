@@ -26,11 +26,12 @@ from sqlalchemy import func, select
 from loopstrat.api_keys import new_api_key
 from loopstrat.app import create_app
 from loopstrat.dashboard.invites import create_invite
-from loopstrat.drafting.checks import draft_problems
 from loopstrat.drafting.drafter import draft_first_reply
 from loopstrat.drafting.profile import BusinessProfile, Inquiry
 from loopstrat.leads.intake import INQUIRY_CUT, INQUIRY_MAX_CHARS
+from loopstrat.logs import mask_personal
 from loopstrat.models import Account, AuditLog, Invite, Lead
+from loopstrat.texts.checks import draft_problems
 from tests.dashboard_helpers import PASSWORD, csrf_token, make_user, sign_in, signed_in_client
 from tests.test_review_requests import REVIEW_PAGE, job_done, link_token, review_texts
 from tests.test_speed_to_lead import LEAD, post_lead
@@ -403,3 +404,86 @@ def test_production_answers_with_strict_transport_security(rt):
         "Strict-Transport-Security"
         not in create_app(rt.settings).test_client().get("/healthz").headers
     )
+
+
+# --- from a second attack, after the fixes above ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "service"),
+    [("⑧⓪①⑤⑤⑤⓪①④②", None), ("Bob", "call ⑧⓪①-⑤⑤⑤-⓪①④②"), ("evilꞏcom", "pay at evilꓸcom")],
+)
+def test_look_alike_digits_and_dots_never_reach_a_text(
+    client, account, twilio, worker, clock, name, service
+):
+    lead = {**LEAD, "name": name, "service": service or "", "phone": "801-555-0177"}
+    assert post_lead(client, account, lead).status_code == 202
+    worker()
+    (sent,) = twilio.sent
+    assert "⓪" not in sent["Body"] and "evil" not in sent["Body"]
+    assert "thanks for your request." in sent["Body"]  # the service left out
+
+
+@pytest.mark.parametrize(
+    "phone", ["+1 876 555 0142", "+1 268 464 1234", "+1 800 555 0199", "+1 900 555 0199"]
+)
+def test_numbers_outside_the_us_and_canada_or_toll_free_and_premium_are_refused(
+    client, account, db, phone
+):
+    answer = post_lead(client, account, {**LEAD, "phone": phone})
+    assert answer.status_code == 400 and "toll-free" in answer.get_json()["errors"]["phone"]
+    assert db.scalar(select(func.count()).select_from(Lead)) == 0
+
+
+def test_a_next_with_a_line_break_sends_a_good_sign_in_to_the_dashboard(app, rt, account):
+    user = make_user(rt, account)
+    client = app.test_client()
+    token = csrf_token(client)
+    answer = client.post(
+        "/dashboard/sign-in?next=/dashboard/%0d%0aX:%201",
+        data={"email": user.email, "password": PASSWORD, "csrf_token": token},
+    )
+    assert answer.status_code == 302 and answer.headers["Location"] == "/dashboard/"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "GET /dashboard/%69nvite/TOKEN123secret HTTP/1.1",
+        "GET /%64ashboard/invite/TOKEN123secret HTTP/1.1",
+        "GET /dashboard//invite/TOKEN123secret HTTP/1.1",
+        'GET /x HTTP/1.1" 200 "http://127.0.0.1:5000/dashboard/invite/TOKEN123secret"',
+        "GET /dashboard/sign-in?next=%2Fdashboard%2Finvite%2FTOKEN123secret HTTP/1.1",
+    ],
+)
+def test_a_token_path_is_masked_however_it_is_spelled(line):
+    assert "TOKEN123secret" not in mask_personal(line)
+
+
+def test_routings_own_redirect_does_not_echo_the_host_header(client):
+    answer = client.get("/dashboard", headers={"Host": "evil.example"})
+    assert answer.status_code == 308 and answer.headers["Location"] == "/dashboard/"
+
+
+def test_an_id_past_what_the_database_holds_is_not_found_not_an_error(app, rt, account):
+    admin = signed_in_client(app.test_client(), make_user(rt, account))
+    assert admin.get("/dashboard/leads/99999999999999999999999").status_code == 404
+    with rt.sessions() as session:
+        key = new_api_key(session.get_one(Account, account.id))
+        session.commit()
+    answer = app.test_client().post(
+        "/api/jobs/done",
+        json={"lead_id": 99999999999999999999999},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert answer.status_code == 400 and "lead_id" in answer.get_json()["errors"]
+
+
+def test_the_password_pages_429_says_when_to_try_again(app, rt, account):
+    holder = signed_in_client(app.test_client(), make_user(rt, account))
+    token = csrf_token(holder, "/dashboard/account/password")
+    guess = {"csrf_token": token, "current_password": "nope", "new_password": "x" * 20,
+             "confirm": "x" * 20}  # fmt: skip
+    for _ in range(rt.settings.sign_in_rate_per_email_per_min + 1):
+        answer = holder.post("/dashboard/account/password", data=guess)
+    assert answer.status_code == 429 and int(answer.headers["Retry-After"]) > 0

@@ -35,12 +35,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def pool(rt, tmp_path) -> Iterator[Callable[[int], None]]:
+def pool(rt, tmp_path) -> Iterator[Callable[[int], subprocess.Popen[bytes]]]:
     """`loopstrat worker --concurrency N` in a process of its own, as `make run` starts it
     (not forked from the test process, whose threads a fork would strand mid-lock)."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(processes: int) -> None:
+    def start(processes: int) -> subprocess.Popen[bytes]:
         env = {
             "PATH": os.environ.get("PATH", ""),
             "PYTHONPATH": str(ROOT),
@@ -61,6 +61,7 @@ def pool(rt, tmp_path) -> Iterator[Callable[[int], None]]:
                     start_new_session=True,  # its group: teardown can end its processes too
                 )
             )
+        return started[-1]
 
     yield start
     for process in started:
@@ -111,3 +112,22 @@ def test_a_process_killed_mid_job_has_its_job_handed_out_again_at_once(rt, accou
 
     assert until(handed_back)
     assert dispatch_due(rt) == 1  # claimed and queued again now, not two minutes on
+
+
+def test_a_pool_told_to_stop_as_a_group_stops(rt, pool):
+    """honcho and Heroku send SIGTERM to every process of the group at once. A helper thread
+    (the heartbeat, RQ's command listener) that took it left the main thread in its seven-minute
+    BLPOP, and the deploy killed the pool outright."""
+    started = pool(8)
+    until(lambda: len(Worker.all(connection=rt.redis)) >= 8)
+    os.killpg(started.pid, signal.SIGTERM)
+    started.wait(timeout=20)  # its stop, not a figure: a deploy waits 30 s, then kills
+    assert not _group_alive(started.pid)
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True

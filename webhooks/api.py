@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from loopstrat import runtime
 from loopstrat.api_keys import account_of_key
+from loopstrat.db import MAX_ID
 from loopstrat.leads.outcome import MarkRefused, job_value_cents, mark_lead
 from loopstrat.models import Contact, Lead
 from loopstrat.phones import InvalidPhone, normalise
@@ -61,6 +62,8 @@ def _lead_named(rt: runtime.Runtime, account_id: int, body: dict[str, object]) -
     lead_id, phone = body.get("lead_id"), body.get("phone")
     with rt.sessions() as session:
         if isinstance(lead_id, int) and not isinstance(lead_id, bool):
+            if not 0 < lead_id <= MAX_ID:  # the database's integers end there: past it, no lead
+                raise BadField("lead_id", "not a lead id")
             found = session.scalar(
                 select(Lead.id).where(Lead.account_id == account_id, Lead.id == lead_id)
             )

@@ -20,6 +20,7 @@ from redis import Redis
 from rq.job import Job
 from rq.utils import now, utcformat
 
+from loopstrat.background import start_thread
 from workers.redis_outage import REDIS_DOWN
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,7 @@ class Heartbeat:
     def start(self) -> None:
         self._stopping.clear()
         self.beat()  # live from its first moment: the dispatcher counts it now
-        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
-        self._thread.start()
+        self._thread = start_thread(self._run, "heartbeat")
 
     def stop(self) -> None:
         self._stopping.set()

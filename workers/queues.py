@@ -114,7 +114,7 @@ def capacity(rt: Runtime) -> Capacity:
     )
 
 
-# A claim's job in one of these is waiting its turn (in its queue, or for a concurrency slot):
+# A claim's job in one of these is waiting its turn (in its queue for a process, or scheduled):
 # however long that takes, the claim is not lost, and running it again would draft twice.
 WAITING = frozenset(
     status.value

@@ -23,6 +23,7 @@ from rq.job import Job
 from sqlalchemy.orm import configure_mappers
 
 from loopstrat import runtime
+from loopstrat.background import signals_to_main_thread
 from loopstrat.logs import mask_personal
 from loopstrat.models import Account, Contact, Lead, Message, Outbox
 from loopstrat.phones import recipient_place
@@ -103,6 +104,11 @@ class LoopstratWorker(SimpleWorker):
         finally:
             self.beats.job_ended()
             _slot_changed()  # a process free: the dispatcher hands out the next turn
+
+    def subscribe(self) -> None:
+        # RQ's command listener is a thread: it must not take the stop signals (background.py).
+        with signals_to_main_thread():
+            super().subscribe()  # type: ignore[no-untyped-call]
 
     def ride_out(self, error: Exception) -> None:
         while self.outage.ride_out(self.connection, error, lambda: self._stop_requested):

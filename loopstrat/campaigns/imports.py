@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from loopstrat.db import UTCDateTime, refresh_statistics
 from loopstrat.leads.outcome import MarkRefused, job_value_cents
 from loopstrat.models import ConsentEvent, Contact
-from loopstrat.phones import InvalidPhone, normalise, normalise_zip
+from loopstrat.phones import InvalidPhone, normalise_recipient, normalise_zip
 
 COLUMNS = (
     "name", "phone", "email", "zip", "last_service_date", "last_job_value",
@@ -98,7 +98,7 @@ def import_customers(
 def parse_row(row: int, raw: dict[str, str], now: datetime) -> Customer | str:
     """The row's customer, or why it is rejected, in words for the person importing."""
     try:
-        phone = normalise(raw.get("phone", ""))
+        phone = normalise_recipient(raw.get("phone", ""))
     except InvalidPhone as exc:
         return f"bad phone: {exc}"
     agreed = raw.get("marketing_consent", "").strip().lower()

@@ -11,7 +11,6 @@ out, last served more than N months ago, not texted in M days), holds a random s
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,17 +24,16 @@ from loopstrat.campaigns.allowed_hours import FirstAllowed
 from loopstrat.clock import utcnow
 from loopstrat.compliance.consent import PENDING_OUT
 from loopstrat.db import refresh_statistics
-from loopstrat.drafting.checks import public_first_name
 from loopstrat.drafting.claude import DraftFailed
 from loopstrat.drafting.drafter import Drafter
+from loopstrat.drafting.profile import BusinessProfile
 from loopstrat.models import Account, Campaign, Contact, Enrollment, Message
 from loopstrat.outbox import Kind
 from loopstrat.sms.segments import segment_count
+from loopstrat.texts.checks import IN_WORDS, Problem, public_first_name, text_problems
 
 KIND = "reactivation"
 PLACEHOLDERS = ("{first_name}", "{last_service}", "{business}")
-MAX_SEGMENTS = 2  # a longer offer costs more and reads as spam
-LINK = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 BATCH = 2000
 TEMPLATE_OFFER = (
     "Hi {first_name}, it's {business}. It's been a while since your last service "
@@ -74,29 +72,29 @@ def draft_offer(drafter: Drafter | None, account: Account, brief: str) -> str:
     except DraftFailed:
         return fallback
     body = completion.text.strip()
-    return body if not template_problems(body, account.name, account.website) else fallback
+    return body if not template_problems(body, account) else fallback
 
 
-def template_problems(body: str, business: str, website: str | None = None) -> list[str]:
-    """What keeps a template from being sent, in words; [] when it may go."""
+def template_problems(body: str, account: Account) -> list[str]:
+    """What keeps a template from being sent, in words; [] when it may go. Filled in for the
+    longest name, then checked as every composed text is (loopstrat/texts/checks.py)."""
     problems = []
-    if business.lower() not in body.lower() and "{business}" not in body:
-        problems.append(f"it must name the business ({business} or {{business}})")
-    if "stop" not in body.lower():
-        problems.append("it must say how to opt out (Reply STOP to opt out)")
     unknown = {part.split("}")[0] for part in body.split("{")[1:]} - {
         p.strip("{}") for p in PLACEHOLDERS
     }
     if unknown:
         problems.append(f"unknown placeholders: {', '.join(sorted(unknown))}")
-    longest = personalise(body, business, "Christopher", date(2020, 12, 1))
-    if segment_count(longest) > MAX_SEGMENTS:
-        problems.append(
-            f"it must fit {MAX_SEGMENTS} text segments once filled in (306 plain characters, "
-            f"fewer with curly quotes or emoji); it takes {segment_count(longest)}"
-        )
-    if LINK.search(body) and not (website and website.lower() in body.lower()):
-        problems.append("links other than your own website are not allowed")
+    filled = personalise(body, account.name, "Christopher", date(2020, 12, 1))
+    for problem in text_problems(filled, BusinessProfile.of(account), duties=True,
+                                 sales_words=False):  # fmt: skip
+        if problem is Problem.PLACEHOLDER and unknown:
+            continue  # said above, by name
+        words = IN_WORDS[problem]
+        if problem is Problem.NO_BUSINESS:
+            words = f"{words} ({account.name} or {{business}})"
+        if problem is Problem.TOO_LONG:
+            words = f"{words}; it takes {segment_count(filled)}"
+        problems.append(words)
     return problems
 
 
@@ -148,7 +146,7 @@ def edit_template(session: Session, campaign: Campaign, body: str) -> None:
     if campaign.state != "draft":
         raise CampaignRefused("only a draft can be edited: launched texts say what they said")
     account = session.get_one(Account, campaign.account_id)
-    problems = template_problems(body, account.name, account.website)
+    problems = template_problems(body, account)
     if problems:
         raise CampaignRefused("; ".join(problems))
     campaign.body_template = body.strip()
@@ -206,7 +204,7 @@ def launch(session: Session, campaign: Campaign, now: datetime) -> tuple[int, in
     if campaign.state != "draft":
         raise CampaignRefused(f"the campaign is {campaign.state}: only a draft can be launched")
     account = session.get_one(Account, campaign.account_id)
-    problems = template_problems(campaign.body_template, account.name, account.website)
+    problems = template_problems(campaign.body_template, account)
     if problems:
         raise CampaignRefused("; ".join(problems))
     planned = held = 0

@@ -18,13 +18,14 @@ from loopstrat import outbox
 from loopstrat.campaigns.links import new_token
 from loopstrat.compliance.consent import recipient_of
 from loopstrat.compliance.quiet_hours import allowed_window, next_sending_window
-from loopstrat.drafting.checks import public_first_name
 from loopstrat.models import Account, Campaign, Contact, Enrollment, Lead, LinkClick, Message
 from loopstrat.outbox import Kind
 from loopstrat.sms.outbound import SETTLED
+from loopstrat.texts.checks import public_first_name
+from loopstrat.texts.kinds import TextKind
 
-REQUEST = "review_request"
-REMINDER = "review_reminder"
+REQUEST = TextKind.REVIEW_REQUEST
+REMINDER = TextKind.REVIEW_REMINDER
 REMINDER_AFTER = timedelta(days=3)
 # The only words a review request is sent in: the same for everyone.
 TEXTS = {
@@ -99,7 +100,9 @@ def skip_reason(session: Session, planned: Enrollment, now: datetime) -> str | N
 def compose(session: Session, planned: Enrollment, contact: Contact, link: str) -> str:
     account = session.get_one(Account, planned.account_id)
     first_name = public_first_name(contact.name) or "there"
-    return TEXTS[planned.kind].format(first_name=first_name, business=account.name, link=link)
+    return TEXTS[TextKind(planned.kind)].format(
+        first_name=first_name, business=account.name, link=link
+    )
 
 
 def request_of(session: Session, planned: Enrollment) -> Enrollment | None:

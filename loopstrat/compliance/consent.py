@@ -17,11 +17,11 @@ from loopstrat.compliance.gates import Recipient
 from loopstrat.compliance.quiet_hours import DoNotDisturb
 from loopstrat.journal import note_change
 from loopstrat.models import Account, ConsentEvent, Contact, Enrollment, Message
-from loopstrat.phones import is_nanp, recipient_place
+from loopstrat.phones import is_textable, recipient_place
+from loopstrat.texts.kinds import TextKind
 
 PENDING_OUT = ("deferred", "draft", "new")
 # The one text an opt-out still owes the person; a second STOP must not cancel it mid-retry.
-OPT_OUT_CONFIRM_KIND = "opt_out_confirm"
 ALERTS_OPT_OUT = "alerts_opt_out"
 ALERTS_OPT_IN = "alerts_opt_in"
 
@@ -33,7 +33,7 @@ def pending_texts_to(contact: Contact) -> tuple[ColumnElement[bool], ...]:
         Message.contact_id == contact.id,
         Message.direction == "out",
         Message.status.in_(PENDING_OUT),
-        Message.kind != OPT_OUT_CONFIRM_KIND,
+        Message.kind != TextKind.OPT_OUT_CONFIRM,
     )
 
 
@@ -93,7 +93,7 @@ def cancel_pending_texts(session: Session, contact: Contact, *, reason: str) -> 
 def recipient_of(contact: Contact, account: Account, lead_zip: str | None = None) -> Recipient:
     """The gate's view of a contact: where they are and what they agreed to."""
     zones, states = recipient_place(contact.phone, contact.zip or lead_zip)
-    if not zones and is_nanp(contact.phone):
+    if not zones and is_textable(contact.phone):
         zones = (account.timezone,)  # a non-geographic number: the business's own zone
     return Recipient(
         zones=zones,
@@ -134,7 +134,7 @@ def pending_alerts_to(account: Account) -> tuple[ColumnElement[bool], ...]:
         Message.to_phone == (account.alert_phone or ""),
         Message.direction == "out",
         Message.status.in_(PENDING_OUT),
-        Message.kind != OPT_OUT_CONFIRM_KIND,
+        Message.kind != TextKind.OPT_OUT_CONFIRM,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from loopstrat.compliance.quiet_hours import (
     DoNotDisturb,
@@ -19,18 +20,28 @@ from loopstrat.compliance.quiet_hours import (
 
 FREQUENCY_WINDOW = timedelta(hours=24)
 
-# What a text is for decides which consent it needs and which limits apply.
-REPLY = "reply"  # answering the lead's own inquiry: needs inquiry consent
-# A follow-up about the customer's own job (a review request): needs the inquiry's consent,
-# given to a text that covered follow-ups; capped.
-JOB_FOLLOW_UP = "job_follow_up"
-MARKETING = "marketing"  # an offer (reactivation): needs marketing consent, capped
-CONFIRMATION = "confirmation"  # the one opt-out / opt-in / HELP answer: any hour, no consent
-# The contractor's own alerts, to the alert phone the account owner set: setting it is their
-# consent, STOP from it blocks, their do-not-disturb window defers. Not the TCPA's quiet hours:
-# the contractor asked to hear about their leads at any hour, and is not being solicited.
-ALERT = "alert"
-PURPOSES = (REPLY, JOB_FOLLOW_UP, MARKETING, CONFIRMATION, ALERT)
+
+class Purpose(StrEnum):
+    """What a text is for: it decides which consent the text needs and which limits apply."""
+
+    REPLY = "reply"  # answering the lead's own inquiry: needs inquiry consent
+    # A follow-up about the customer's own job (a review request): needs the inquiry's
+    # consent, given to a text that covered follow-ups; capped.
+    JOB_FOLLOW_UP = "job_follow_up"
+    MARKETING = "marketing"  # an offer (reactivation): needs marketing consent, capped
+    CONFIRMATION = "confirmation"  # the one opt-out / opt-in / HELP answer: any hour
+    # The contractor's own alerts, to the alert phone the account owner set: setting it is
+    # their consent, STOP from it blocks, their do-not-disturb window defers. Not the TCPA's
+    # quiet hours: the contractor asked to hear about their leads at any hour.
+    ALERT = "alert"
+
+
+REPLY = Purpose.REPLY
+JOB_FOLLOW_UP = Purpose.JOB_FOLLOW_UP
+MARKETING = Purpose.MARKETING
+CONFIRMATION = Purpose.CONFIRMATION
+ALERT = Purpose.ALERT
+PURPOSES = tuple(Purpose)
 # Non-reply traffic counts against the per-contact cap in any 24 hours (FL, OK and MD allow 3).
 CAPPED_PURPOSES = frozenset({JOB_FOLLOW_UP, MARKETING})
 

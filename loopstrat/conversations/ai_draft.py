@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from loopstrat.drafting.checks import draft_problems, public_first_name
 from loopstrat.drafting.claude import DraftFailed
 from loopstrat.drafting.drafter import Drafter
 from loopstrat.drafting.profile import BusinessProfile
 from loopstrat.drafting.template import render_sms
+from loopstrat.texts.checks import draft_problems, public_first_name
 
 log = logging.getLogger(__name__)
 

@@ -21,17 +21,13 @@ from loopstrat.compliance.consent import recipient_of
 from loopstrat.conversations.ai_draft import ASSISTANT, USER, Turn, as_turns, draft_turn
 from loopstrat.conversations.alerts import hand_off_body, store_alert
 from loopstrat.conversations.handoff import open_hand_off
-from loopstrat.conversations.texts import (
-    CONTRACTOR_REPLY_KIND,
-    cancel_drafts,
-    send_stored,
-    store_text,
-)
+from loopstrat.conversations.texts import cancel_drafts, send_stored, store_text
 from loopstrat.conversations.view import UNSENT, lead_texts
 from loopstrat.drafting.profile import BusinessProfile
 from loopstrat.models import Account, Contact, Lead, Message
 from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
+from loopstrat.texts.kinds import TextKind
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +131,7 @@ def _answered(every: list[Message], last_in_id: int, lead_id: int) -> bool:
 
 
 def _seen_by_both(msg: Message) -> bool:
-    return msg.direction == "in" or (msg.status not in UNSENT and msg.kind != "help")
+    return msg.direction == "in" or (msg.status not in UNSENT and msg.kind != TextKind.HELP)
 
 
 def _burst(account: Account, contact: Contact, lead: Lead, texts: list[Message]) -> Burst:
@@ -183,7 +179,7 @@ def _texted_since(session: Session, account_id: int, lead_id: int, message_id: i
             Message.account_id == account_id,
             Message.lead_id == lead_id,
             Message.direction == "in",
-            Message.kind != CONTRACTOR_REPLY_KIND,  # the contractor's text is not the lead's
+            Message.kind != TextKind.CONTRACTOR_TEXT,  # the contractor's text is not the lead's
             Message.id > message_id,
         )
         .limit(1)
@@ -210,7 +206,7 @@ def _store_follow_up(
         key=f"lead-{lead.id}-ai-after-{burst.last_in_id}",
         account=account,
         to=contact.phone,
-        kind="follow_up",
+        kind=TextKind.FOLLOW_UP,
         body=turn.body,
         drafted_by=turn.drafted_by,
         contact_id=contact.id,
@@ -235,7 +231,7 @@ def _store_draft(
             contact_id=contact.id,
             lead_id=lead.id,
             direction="out",
-            kind="follow_up",
+            kind=TextKind.FOLLOW_UP,
             to_phone=contact.phone,
             from_phone=account.twilio_number,
             body=turn.body,
@@ -259,7 +255,7 @@ def _count_turns(rt: Runtime, lead_id: int) -> None:
             .where(
                 Message.account_id == lead.account_id,
                 Message.lead_id == lead_id,
-                Message.kind == "follow_up",
+                Message.kind == TextKind.FOLLOW_UP,
                 Message.drafted_by.in_(("claude", "template")),
                 Message.status.not_in(UNSENT),
             )

@@ -19,11 +19,11 @@ from loopstrat.compliance.consent import (
     record_alerts_opt_out,
 )
 from loopstrat.conversations.keywords import OPT_IN, OPT_OUT
-from loopstrat.conversations.texts import ALERT_KIND
 from loopstrat.models import Account, Lead, Message
 from loopstrat.outbox import Kind
 from loopstrat.phones import InvalidPhone, normalise
 from loopstrat.sms.outbound import SETTLED
+from loopstrat.texts.kinds import TextKind
 
 # Why a text names no lead we can send it to (the answer says how to name one).
 NO_ALERT = "no_alert"
@@ -85,7 +85,7 @@ def latest_alerted_lead(session: Session, account: Account) -> int | None:
             Message.account_id == account.id,
             Message.contact_id.is_(None),
             Message.direction == "out",
-            Message.kind == ALERT_KIND,
+            Message.kind == TextKind.ALERT,
             Message.to_phone == account.alert_phone,
             Message.lead_id.is_not(None),
             Message.status.in_(SETTLED),

@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 
 from loopstrat.clock import utcnow
 from loopstrat.conversations.keywords import OPT_IN, OPT_OUT
-from loopstrat.conversations.texts import ALERT_KIND, store_text
+from loopstrat.conversations.texts import store_text
 from loopstrat.models import Account, Contact, CrmSyncState, Lead, Message
 from loopstrat.runtime import Runtime
 from loopstrat.sms.outbound import Outcome
+from loopstrat.texts.kinds import TextKind
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ def store_alert(
         key=key,
         account=account,
         to=account.alert_phone,
-        kind=ALERT_KIND,
+        kind=TextKind.ALERT,
         body=body,
         drafted_by="template",
         # Not the lead's text: no contact, so the lead's opt-out does not cancel it.

@@ -12,34 +12,32 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loopstrat import outbox
-from loopstrat.compliance.consent import OPT_OUT_CONFIRM_KIND
 from loopstrat.conversations.alert_phone import reference_of
 from loopstrat.conversations.alerts import alerts_keyword_body, answer_body, unrouted_body
 from loopstrat.conversations.inbound import NO_ANSWER_OWED, ROUTE_REPLY, route_of
 from loopstrat.conversations.keywords import HELP, OPT_IN, OPT_OUT
 from loopstrat.conversations.takeover import TakeoverError, reply_as_person
-from loopstrat.conversations.texts import (
-    ANSWER_KIND,
-    CONTRACTOR_REPLY_KIND,
-    HELP_KIND,
-    send_stored,
-    store_text,
-)
+from loopstrat.conversations.texts import send_stored, store_text
 from loopstrat.models import Account, Contact, Lead, Message
 from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
 from loopstrat.sms.outbound import Outcome
+from loopstrat.texts.kinds import TextKind
 
 log = logging.getLogger(__name__)
 
-KEYWORD_ANSWER_KINDS = {OPT_OUT: OPT_OUT_CONFIRM_KIND, OPT_IN: "opt_in_confirm", HELP: HELP_KIND}
+KEYWORD_ANSWER_KINDS = {
+    OPT_OUT: TextKind.OPT_OUT_CONFIRM,
+    OPT_IN: TextKind.OPT_IN_CONFIRM,
+    HELP: TextKind.HELP,
+}
 
 
 def answer_contractor(rt: Runtime, message_id: int) -> str | None:
     ref = str(message_id)
     with rt.sessions() as session:
         msg = session.get(Message, message_id)
-        if msg is None or msg.kind != CONTRACTOR_REPLY_KIND:
+        if msg is None or msg.kind != TextKind.CONTRACTOR_TEXT:
             log.warning("answer_contractor message_id=%s missing", message_id)
             outbox.finish(session, Kind.CONTRACTOR_TEXT, ref, state="cancelled", reason="missing")
             session.commit()
@@ -119,14 +117,14 @@ def _answer(
             return None  # Twilio's Advanced Opt-Out answered, or nothing changed
         return KEYWORD_ANSWER_KINDS[keyword], alerts_keyword_body(account, keyword)
     if keyword != ROUTE_REPLY:
-        return ANSWER_KIND, unrouted_body(keyword, reference_of(msg.body).given)
+        return TextKind.ALERT_ANSWER, unrouted_body(keyword, reference_of(msg.body).given)
     if isinstance(outcome, str):
-        return ANSWER_KIND, f"Not sent: {outcome}."
+        return TextKind.ALERT_ANSWER, f"Not sent: {outcome}."
     lead = session.get(Lead, msg.lead_id)
     contact = session.get(Contact, lead.contact_id) if lead else None
     if lead is None or contact is None:
-        return ANSWER_KIND, "Not sent: that lead is gone."
-    return ANSWER_KIND, answer_body(account, contact, lead, outcome)
+        return TextKind.ALERT_ANSWER, "Not sent: that lead is gone."
+    return TextKind.ALERT_ANSWER, answer_body(account, contact, lead, outcome)
 
 
 def _stored_answer(rt: Runtime, message_id: int) -> int | None:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from loopstrat import outbox
 from loopstrat.clock import utcnow
-from loopstrat.compliance.consent import OPT_OUT_CONFIRM_KIND
 from loopstrat.conversations.alerts import forward_body, hand_off_body, store_alert
 from loopstrat.conversations.handoff import open_hand_off
 from loopstrat.conversations.inbound import NO_ANSWER_OWED, route_of
@@ -25,13 +24,14 @@ from loopstrat.drafting.template import render_sms
 from loopstrat.models import Account, Contact, Lead, Message
 from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
+from loopstrat.texts.kinds import TextKind
 
 log = logging.getLogger(__name__)
 
 KEYWORD_ANSWERS = {
-    OPT_OUT: ("stop-confirm", OPT_OUT_CONFIRM_KIND, "opt_out_confirm.txt"),
-    OPT_IN: ("start-confirm", "opt_in_confirm", "opt_in_confirm.txt"),
-    HELP: ("help", "help", "help.txt"),
+    OPT_OUT: ("stop-confirm", TextKind.OPT_OUT_CONFIRM, "opt_out_confirm.txt"),
+    OPT_IN: ("start-confirm", TextKind.OPT_IN_CONFIRM, "opt_in_confirm.txt"),
+    HELP: ("help", TextKind.HELP, "help.txt"),
 }
 
 

@@ -23,6 +23,7 @@ from loopstrat.drafting.template import render_sms
 from loopstrat.models import Account, Contact, Lead, Message
 from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
+from loopstrat.texts.kinds import TextKind
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +117,7 @@ def _store_nudges(session: Session, account: Account, contact: Contact, lead: Le
                 key=f"lead-{lead.id}-handoff-{n}-holding",
                 account=account,
                 to=contact.phone,
-                kind="holding",
+                kind=TextKind.HOLDING,
                 body=holding_body(account),
                 drafted_by="template",
                 contact_id=contact.id,
@@ -142,7 +143,7 @@ def _lead_has_been_answered_since_handoff(session: Session, lead: Lead) -> bool:
                 Message.lead_id == lead.id,
                 Message.account_id == lead.account_id,
                 Message.direction == "out",
-                Message.kind.in_(("follow_up", "human_reply")),
+                Message.kind.in_((TextKind.FOLLOW_UP, TextKind.HUMAN_REPLY)),
                 Message.created_at >= lead.handoff_at,
                 Message.status.not_in(("suppressed", "cancelled", "draft", "failed")),
             )

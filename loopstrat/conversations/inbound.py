@@ -18,14 +18,13 @@ from loopstrat import outbox
 from loopstrat.compliance.consent import pending_texts_to, record_opt_in, record_opt_out
 from loopstrat.conversations.alert_phone import from_alert_phone, record_alerts_keyword, route
 from loopstrat.conversations.keywords import HELP, OPT_IN, OPT_OUT, keyword_of
-from loopstrat.conversations.texts import CONTRACTOR_REPLY_KIND as CONTRACTOR_KIND
 from loopstrat.journal import note_change
 from loopstrat.models import Account, ConsentEvent, Contact, Enrollment, Lead, Message
 from loopstrat.outbox import Kind
 from loopstrat.phones import InvalidPhone, normalise
+from loopstrat.texts.kinds import TextKind
 
 # The contractor's text from the alert phone has its own job (contractor_reply.py).
-LEAD_TEXT_KIND = "inbound"
 # Work that dies with an opt-out. The held first reply's row cancels itself: its text is.
 CONVERSATION_KINDS = (Kind.AI_TURN, Kind.HANDOFF_CHECK)
 # Twilio Advanced Opt-Out names the keyword it answered in the OptOutType parameter.
@@ -98,7 +97,7 @@ def _lead_text(session: Session, account: Account, inbound: InboundText, now: da
     lead = _latest_lead(session, account, contact)
     if lead is None and keyword is None:
         lead = _new_lead(session, account, contact, inbound.body, now)
-    msg = _inbound_message(account, inbound, now, from_=contact.phone, kind=LEAD_TEXT_KIND)
+    msg = _inbound_message(account, inbound, now, from_=contact.phone, kind=TextKind.LEAD_TEXT)
     msg.contact_id, msg.lead_id, msg.drafted_by = contact.id, lead.id if lead else None, "lead"
     if keyword is None and lead is not None:
         _apply_reply(session, contact, lead, inbound, now)
@@ -117,7 +116,7 @@ def _contractor_text(
     reply (no alert, no AI turn); the job sends them on to the lead the route names."""
     was_out = account.alerts_opted_out_at is not None
     keyword = _keyword_of(inbound, opted_out=was_out)
-    msg = _inbound_message(account, inbound, now, from_=alert_phone, kind=CONTRACTOR_KIND)
+    msg = _inbound_message(account, inbound, now, from_=alert_phone, kind=TextKind.CONTRACTOR_TEXT)
     msg.drafted_by = "person"
     if keyword is None:
         to = route(session, account, inbound.body)

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from loopstrat import outbox
 from loopstrat.clock import utcnow
 from loopstrat.conversations.texts import cancel_drafts, is_first_text_to, send_stored, store_text
-from loopstrat.drafting.checks import with_first_message_duties
 from loopstrat.models import Account, Contact, Lead, Message
 from loopstrat.outbox import Kind
 from loopstrat.runtime import Runtime
 from loopstrat.sms.outbound import Outcome
+from loopstrat.texts.checks import with_first_message_duties
+from loopstrat.texts.kinds import TextKind
 
 MAX_BODY_CHARS = 1000
 
@@ -39,7 +40,7 @@ def reply_as_person(
             key=f"lead-{lead.id}-human-{request_key}",
             account=account,
             to=contact.phone,
-            kind="human_reply",
+            kind=TextKind.HUMAN_REPLY,
             body=body,
             drafted_by="person",
             contact_id=contact.id,
@@ -66,7 +67,7 @@ def send_draft(
                 Message.id == draft_id,
                 Message.account_id == account_id,
                 Message.lead_id == lead.id,
-                Message.kind == "follow_up",
+                Message.kind == TextKind.FOLLOW_UP,
             )
         )
         if draft is None:

@@ -17,56 +17,23 @@ from sqlalchemy.orm import Session
 
 from loopstrat import outbox
 from loopstrat.clock import utcnow
-from loopstrat.compliance import (
-    ALERT,
-    CONFIRMATION,
-    JOB_FOLLOW_UP,
-    MARKETING,
-    REPLY,
-    Block,
-    Decision,
-    may_text,
-)
-from loopstrat.compliance.consent import (
-    OPT_OUT_CONFIRM_KIND,
-    alert_phone_recipient,
-    recipient_of,
-)
+from loopstrat.compliance import Block, Decision, may_text
+from loopstrat.compliance.consent import alert_phone_recipient, recipient_of
 from loopstrat.compliance.frequency import capped_sends
-from loopstrat.compliance.gates import CAPPED_PURPOSES
 from loopstrat.compliance.holds import describe_hold
-from loopstrat.drafting.checks import with_first_message_duties
 from loopstrat.journal import note_change
 from loopstrat.leads.first_touch import hold_first_touch, stamp_first_touch
 from loopstrat.models import Account, Contact, Lead, Message
 from loopstrat.outbox import Kind
-from loopstrat.phones import is_nanp
+from loopstrat.phones import is_textable
 from loopstrat.runtime import Runtime
 from loopstrat.sms.outbound import SETTLED, Composed, OutboundText, Outcome, send_once
 from loopstrat.sms.settle import settle_send
 from loopstrat.sms.status import status_callback_url
+from loopstrat.texts.checks import with_first_message_duties
+from loopstrat.texts.kinds import CAPPED_KINDS, Recipient, TextKind, UnknownKind, rule_of
 
 log = logging.getLogger(__name__)
-
-ALERT_KIND = "alert"
-# To the alert phone: what became of the text the contractor sent from it.
-ANSWER_KIND = "alert_answer"
-# From the alert phone: the contractor's own words, for a lead (never the lead's reply).
-CONTRACTOR_REPLY_KIND = "contractor_reply"
-ALERT_KINDS = frozenset({ALERT_KIND, ANSWER_KIND})
-# Texts about a conversation, between the business and the contractor: not in it.
-CONTRACTOR_KINDS = ALERT_KINDS | {CONTRACTOR_REPLY_KIND}
-CONFIRMATION_KINDS = frozenset({"opt_out_confirm", "opt_in_confirm"})
-HELP_KIND = "help"
-# Texts to the lead that may be the first they get (someone who texted first has had no first
-# reply): CTIA wants the first text to name the business and say how to opt out.
-DUTY_KINDS = frozenset({"follow_up", "holding", "human_reply"})
-# Campaign texts, stored here like any other (loopstrat/campaigns writes them). A review
-# request follows up the customer's own job; a reactivation offer is marketing.
-FOLLOW_UP_KINDS = frozenset({"review_request", "review_reminder"})
-MARKETING_KINDS = frozenset({"reactivation"})
-# The kinds the cap counts: one cap for all of a contact's non-reply traffic together.
-CAPPED_KINDS = FOLLOW_UP_KINDS | MARKETING_KINDS
 
 
 def store_text(
@@ -93,7 +60,7 @@ def store_text(
     """
     msg = session.scalar(select(Message).where(Message.idempotency_key == key))
     if msg is None:
-        if kind in DUTY_KINDS and is_first_text_to(session, account.id, to):
+        if rule_of(kind).first_text_duties and is_first_text_to(session, account.id, to):
             body = with_first_message_duties(body, account.name)
         msg = Message(
             idempotency_key=key,
@@ -205,7 +172,7 @@ def hold_zones(session: Session, msg: Message) -> tuple[str, ...]:
     account = session.get(Account, msg.account_id)
     if account is None:
         return ()
-    if msg.kind in CONTRACTOR_KINDS or msg.contact_id is None:
+    if _to_alert_phone(msg.kind, msg.contact_id):
         return (account.timezone,)
     contact = session.get(Contact, msg.contact_id)
     lead = session.get(Lead, msg.lead_id) if msg.lead_id else None
@@ -215,47 +182,52 @@ def hold_zones(session: Session, msg: Message) -> tuple[str, ...]:
 
 
 def decide_text(session: Session, text: OutboundText, now: datetime) -> Decision:
-    """The gate for each text: to the alert phone (no contact) as an alert or a keyword's
-    answer; to the lead as a reply or a keyword's answer (quiet hours, opt-out)."""
+    """The gate for each text, by its kind's rule (loopstrat/texts/kinds.py): to the alert
+    phone as an alert or a keyword's answer; to the lead as its purpose asks (consent, quiet
+    hours, the cap, opt-out). A kind without a rule is not sent."""
+    try:
+        rule = rule_of(text.kind)
+    except UnknownKind:
+        log.error("text message kind=%s has no rule: not sent", text.kind)
+        return Block("unknown_kind")
     account = session.get_one(Account, text.account_id)
-    if text.contact_id is None:
-        answering = text.kind == ANSWER_KIND
+    if _to_alert_phone(text.kind, text.contact_id):
+        answering = text.kind == TextKind.ALERT_ANSWER
         recipient = alert_phone_recipient(account, text.to, answering=answering)
     else:
-        contact = session.get(Contact, text.contact_id)
+        contact = session.get(Contact, text.contact_id) if text.contact_id else None
         if contact is None:
             return Block("no_contact")
-        if not is_nanp(contact.phone):
+        if not is_textable(contact.phone):
             return Block("not_nanp")  # a short code or a foreign sender: nothing we may text
         lead = session.get(Lead, text.lead_id) if text.lead_id else None
         recipient = recipient_of(contact, account, lead.zip if lead else None)
-    if recipient.opted_out and text.kind != OPT_OUT_CONFIRM_KIND:
+    if recipient.opted_out and text.kind != TextKind.OPT_OUT_CONFIRM:
         # After STOP only the opt-out confirmation may follow: not HELP, and not a "you're
         # resubscribed" from a START that a later STOP has overtaken.
         return Block("opted_out")
-    purpose = purpose_of(text)
     return may_text(
         recipient=recipient,
-        purpose=purpose,
+        purpose=rule.purpose,
         now=now,
         account_active=account.is_active,
         recent_sends=(
             capped_sends(session, account.id, text.contact_id, CAPPED_KINDS, now, besides=text.key)
-            if purpose in CAPPED_PURPOSES and text.contact_id is not None
+            if rule.capped and text.contact_id is not None
             else None
         ),
         frequency_cap=account.frequency_cap_24h,
     )
 
 
-def purpose_of(text: OutboundText) -> str:
-    if text.kind in CONFIRMATION_KINDS | {HELP_KIND}:
-        return CONFIRMATION
-    if text.contact_id is None:
-        return ALERT
-    if text.kind in FOLLOW_UP_KINDS:
-        return JOB_FOLLOW_UP
-    return MARKETING if text.kind in MARKETING_KINDS else REPLY
+def _to_alert_phone(kind: str, contact_id: int | None) -> bool:
+    """An alert goes to the alert phone; a keyword's answer to whoever sent the keyword, which
+    is the alert phone when no contact sent it."""
+    try:
+        to = rule_of(kind).to
+    except UnknownKind:
+        return False
+    return to == Recipient.ALERT_PHONE or (to == Recipient.KEYWORD_SENDER and contact_id is None)
 
 
 def _settle_outbox(

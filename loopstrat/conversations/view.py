@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from loopstrat.clock import utcnow
 from loopstrat.compliance.consent import recipient_of
 from loopstrat.compliance.holds import describe_hold
-from loopstrat.conversations.texts import CONTRACTOR_KINDS
 from loopstrat.models import Account, Contact, Lead, Message
+from loopstrat.texts.kinds import CONTRACTOR_KINDS
 
 AUTHORS = {"claude": "ai", "template": "template", "person": "person", "lead": "lead"}
 NOT_DRAFTED = "not drafted yet"  # a held text is written when it goes, by the AI or a template

@@ -75,7 +75,14 @@ def _refused(email: str) -> tuple[str, int, dict[str, str]]:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this dashboard: never an open redirect to another site."""
-    if target and target.startswith("/dashboard/") and not target.startswith("//"):
+    """Only a path on this dashboard: never an open redirect to another site, and nothing a
+    Location header could be split with (a CR/LF answered 500 after a good sign-in)."""
+    if (
+        target
+        and target.startswith("/dashboard/")
+        and "\\" not in target
+        and target.isprintable()
+        and " " not in target
+    ):
         return target
     return url_for("dashboard.index")

@@ -20,14 +20,14 @@ TOO_MANY = "Too many password attempts. Try again in {seconds} seconds."
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-def change_password() -> Response | str | tuple[str, int]:
+def change_password() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str]]:
     if request.method == "GET":
         return _page(error=None)
     me = current_user()
     new = request.form.get("new_password", "")
     if too_many_attempts(me.email):
         seconds = retry_after_s()
-        return _page(error=TOO_MANY.format(seconds=seconds)), 429
+        return _page(error=TOO_MANY.format(seconds=seconds)), 429, {"Retry-After": str(seconds)}
     with runtime.current().sessions() as db:
         user = db.get_one(User, me.id)
         if not verify_password(user.password_hash, request.form.get("current_password", "")):

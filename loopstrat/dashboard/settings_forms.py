@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from loopstrat.accounts import HHMM, service_zips
-from loopstrat.phones import InvalidPhone, normalise
+from loopstrat.phones import InvalidPhone, normalise_recipient
 from loopstrat.web_address import web_address
 
 AI_MODES = ("off", "assist", "auto")
@@ -122,7 +122,7 @@ def _phone(raw: str) -> str | None:
     if not raw:
         return None  # no alert phone: alerts are off
     try:
-        return normalise(raw)
+        return normalise_recipient(raw)
     except InvalidPhone as exc:
         raise ValueError(str(exc)) from None
 

@@ -6,12 +6,6 @@ import logging
 from dataclasses import dataclass
 
 from loopstrat.config import Settings
-from loopstrat.drafting.checks import (
-    draft_problems,
-    public_first_name,
-    public_service,
-    with_first_message_duties,
-)
 from loopstrat.drafting.claude import ClaudeDrafter, DraftFailed
 from loopstrat.drafting.profile import (
     BusinessProfile,
@@ -20,6 +14,12 @@ from loopstrat.drafting.profile import (
     inquiry_prompt,
 )
 from loopstrat.drafting.template import render_sms
+from loopstrat.texts.checks import (
+    draft_problems,
+    public_first_name,
+    public_service,
+    with_first_message_duties,
+)
 
 log = logging.getLogger(__name__)
 

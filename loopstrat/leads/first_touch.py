@@ -12,11 +12,14 @@ from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
 from loopstrat.models import Lead, Message
+from loopstrat.texts.kinds import TextKind
 
 # The texts that answer a lead: its first reply and the conversation's texts, by the AI, the
 # template or a person. Not alerts to the contractor, opt-out confirmations, HELP answers or
 # campaign texts: none of them answers the inquiry.
-ANSWERING_KINDS = frozenset({"first_reply", "follow_up", "holding", "human_reply"})
+ANSWERING_KINDS = frozenset(
+    {TextKind.FIRST_REPLY, TextKind.FOLLOW_UP, TextKind.HOLDING, TextKind.HUMAN_REPLY}
+)
 
 
 def stamp_first_touch(session: Session, message_id: int) -> int | None:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from loopstrat.phones import InvalidPhone, normalise, normalise_zip
+from loopstrat.phones import InvalidPhone, normalise_recipient, normalise_zip
 
 HONEYPOT_FIELD = "hp_website"
 TRUTHY = frozenset({"on", "yes", "true", "1", "y", "checked", "agree", "agreed"})
@@ -79,7 +79,7 @@ def _phone(raw: str, errors: dict[str, str]) -> str:
         errors["phone"] = "is required"
         return ""
     try:
-        return normalise(raw)
+        return normalise_recipient(raw)
     except InvalidPhone as exc:
         errors["phone"] = str(exc)
         return ""

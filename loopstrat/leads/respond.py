@@ -23,6 +23,7 @@ from loopstrat.runtime import Runtime
 from loopstrat.sms.outbound import Composed, OutboundText, Outcome, send_once
 from loopstrat.sms.settle import settle_send
 from loopstrat.sms.status import status_callback_url
+from loopstrat.texts.kinds import TextKind
 
 log = logging.getLogger(__name__)
 CONVERSATION_STARTED = "conversation_started"
@@ -52,7 +53,7 @@ def respond_to_lead(rt: Runtime, lead_id: int) -> Outcome | None:
             account_id=account.id,
             contact_id=contact.id,
             lead_id=lead.id,
-            kind="first_reply",
+            kind=TextKind.FIRST_REPLY,
             to=contact.phone,
             from_=account.twilio_number,
         )
