@@ -45,7 +45,7 @@ from speed_to_lead import (
 from sqlalchemy import update
 from twilio_standin import TwilioStandIn
 
-from loopstrat.compliance.quiet_hours import allowed_window, is_allowed_at
+from loopstrat.compliance.quiet_hours import Calendar, is_allowed_at
 from loopstrat.db import make_engine
 from loopstrat.models import Account
 from loopstrat.phones import recipient_place
@@ -204,7 +204,7 @@ def sends_in_quiet_hours(twilio: TwilioStandIn, offset: timedelta) -> int:
         zones, states = recipient_place(phone, zips.get(phone[2:5]))
         for t in times:
             moment = datetime.fromtimestamp(t, UTC) + offset
-            wrong += not is_allowed_at(moment, zones, allowed_window(states))
+            wrong += not is_allowed_at(moment, zones, Calendar(states, marketing=True))
     return wrong
 
 

@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from loopstrat.accounts import AccountSpec, create_account
 from loopstrat.clock import utcnow
-from loopstrat.compliance.quiet_hours import allowed_window, is_allowed_at
+from loopstrat.compliance.quiet_hours import Calendar, is_allowed_at
 from loopstrat.config import load_dotenv_file, without_secrets
 from loopstrat.dashboard.users import create_user, generated_password
 from loopstrat.demo import seed_demo_leads
@@ -278,7 +278,7 @@ def example_posts(intake: str, now: datetime) -> list[str]:
 
 def _in_texting_hours(lead: ExampleLead, now: datetime) -> bool:
     zones, states = recipient_place(normalise(lead.phone), lead.zip)
-    return is_allowed_at(now, zones, allowed_window(states))
+    return is_allowed_at(now, zones, Calendar(states))
 
 
 def _curl(intake: str, lead: ExampleLead) -> str:

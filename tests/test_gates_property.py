@@ -23,6 +23,7 @@ from loopstrat.compliance import (
     Recipient,
     may_text,
 )
+from loopstrat.compliance.solicitation import STATES as SOLICITATION
 from loopstrat.phones import recipient_place
 
 ZONES = [
@@ -69,9 +70,19 @@ def at(zone: str, *fields: int) -> datetime:
     return datetime(*fields, tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
-def lawful(moment: datetime, recipient: Recipient) -> bool:
+def lawful(moment: datetime, recipient: Recipient, purpose: str = REPLY) -> bool:
     last_hour = 20 if recipient.states & EIGHT_PM_STATES else 21
-    return all(8 <= local(moment, zone).hour < last_hour for zone in recipient.zones)
+    if not all(8 <= local(moment, zone).hour < last_hour for zone in recipient.zones):
+        return False
+    if purpose != MARKETING:
+        return True
+    for zone in recipient.zones:  # an offer also keeps each state's solicitation calendar
+        there = local(moment, zone)
+        for state in recipient.states & set(SOLICITATION):
+            window = SOLICITATION[state].window_on(there.date(), state)
+            if window is None or not window[0] <= there.time() < window[1]:
+                return False
+    return True
 
 
 def gate(recipient, purpose, now, *, active=True, sent=()):
@@ -119,31 +130,36 @@ def test_nothing_goes_without_consent_after_opt_out_or_from_an_inactive_account(
 def test_a_text_is_allowed_only_if_it_cannot_arrive_in_quiet_hours(recipient, purpose, now):
     consenting = Recipient(recipient.zones, recipient.states, True, True, False)
     decision = gate(consenting, purpose, now)
+
+    def ok(moment: datetime) -> bool:
+        return lawful(moment, consenting, purpose)
+
     if isinstance(decision, Allow):
         ends = decision.window_ends
         assert ends is not None and ends - now >= LEAST_VALIDITY
         # Every moment it may wait at Twilio is lawful, and the window really ends there.
         minute = now
         while minute < ends:
-            assert lawful(minute, consenting)
+            assert ok(minute)
             minute += timedelta(minutes=7)
-        assert lawful(ends - timedelta(microseconds=1), consenting)
-        assert not lawful(ends, consenting)
+        assert ok(ends - timedelta(microseconds=1))
+        assert not ok(ends)
     elif isinstance(decision, Defer):
         assert decision.until > now
-        assert decision.until - now < timedelta(days=2)
-        assert lawful(decision.until, consenting)
-        assert lawful(decision.until + LEAST_VALIDITY, consenting)
+        # A Saturday night before a Sunday ban and a Monday holiday: three days for an offer.
+        assert decision.until - now < timedelta(days=2 if purpose == REPLY else 4)
+        assert ok(decision.until)
+        assert ok(decision.until + LEAST_VALIDITY)
         # Not held longer than it must be: before it, each moment is quiet somewhere or too
         # close to the end of the window for Twilio to deliver in time.
         minute = decision.until - timedelta(minutes=1)
         while minute > now:
-            assert not (lawful(minute, consenting) and lawful(minute + LEAST_VALIDITY, consenting))
+            assert not (ok(minute) and ok(minute + LEAST_VALIDITY))
             minute -= timedelta(minutes=13)
     else:
         # Zones with no common daytime (Guam and Hawaii overlap for only part of the day).
         assert decision == Block("no_allowed_hour")
-        assert not any(lawful(now + timedelta(minutes=m), consenting) for m in range(0, 2880, 10))
+        assert not any(ok(now + timedelta(minutes=m)) for m in range(0, 4 * 1440, 10))
 
 
 @settings(max_examples=200)

@@ -166,14 +166,15 @@ def test_nobody_is_texted_in_their_quiet_hours_and_the_morning_picks_up(
 ):
     import_old_customers(rt, account, 4)
     campaign_id = make_campaign(rt, account, holdout=0, sends_per_second=100.0)
-    clock.move_to(datetime(2026, 11, 26, 4, 0, tzinfo=UTC))  # 21:00 in Salt Lake City
+    # Tuesday 21:00 in Salt Lake City (not Thanksgiving's eve: Utah has no offers on holidays).
+    clock.move_to(datetime(2026, 12, 2, 4, 0, tzinfo=UTC))
     launch(rt, campaign_id)
     worker()
     assert campaign_texts(db) == []
-    clock.move_to(datetime(2026, 11, 26, 14, 59, tzinfo=UTC))
+    clock.move_to(datetime(2026, 12, 2, 14, 59, tzinfo=UTC))
     worker()
     assert campaign_texts(db) == []
-    clock.move_to(datetime(2026, 11, 26, 15, 0, 30, tzinfo=UTC))  # 8:00 there
+    clock.move_to(datetime(2026, 12, 2, 15, 0, 30, tzinfo=UTC))  # 8:00 there
     worker()
     sent = campaign_texts(db)
     assert len(sent) == 4

@@ -1,12 +1,13 @@
-"""When a campaign's recipients' quiet hours next allow a text, asked once per place (zones
-and states), not once per contact: 100,000 contacts live in a few dozen places. Used to plan
-a launch and by each tick of the pacer; the gate checks every text again when it is sent."""
+"""When a campaign's recipients' quiet hours and their states' solicitation calendars next
+allow a marketing text, asked once per place (zones and states), not once per contact:
+100,000 contacts live in a few dozen places. Used to plan a launch and by each tick of the
+pacer; the gate checks every text again when it is sent."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from loopstrat.compliance.quiet_hours import allowed_window, next_sending_window
+from loopstrat.compliance.quiet_hours import Calendar, next_sending_window
 from loopstrat.phones import recipient_place
 
 
@@ -21,6 +22,6 @@ class FirstAllowed:
         zones, states = recipient_place(phone, zip5)
         key = (zones or (self._zone,), states)
         if key not in self._known:
-            window = next_sending_window(self._now, key[0], allowed_window(states))
+            window = next_sending_window(self._now, key[0], Calendar(states, marketing=True))
             self._known[key] = window[0] if window else None
         return self._known[key]

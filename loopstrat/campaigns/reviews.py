@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from loopstrat import outbox
 from loopstrat.campaigns.links import new_token
 from loopstrat.compliance.consent import recipient_of
-from loopstrat.compliance.quiet_hours import allowed_window, next_sending_window
+from loopstrat.compliance.quiet_hours import Calendar, next_sending_window
 from loopstrat.models import Account, Campaign, Contact, Enrollment, Lead, LinkClick, Message
 from loopstrat.outbox import Kind
 from loopstrat.sms.outbound import SETTLED
@@ -207,5 +207,5 @@ def _out_of_quiet_hours(
     """The first moment from `moment` the customer's quiet hours allow; the gate checks again
     when it is sent (a ZIP may have been corrected since)."""
     person = recipient_of(contact, account, lead.zip)
-    window = next_sending_window(moment, person.zones, allowed_window(person.states))
+    window = next_sending_window(moment, person.zones, Calendar(person.states))
     return window[0] if window else moment

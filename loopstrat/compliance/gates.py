@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from loopstrat.compliance.quiet_hours import (
+    Calendar,
     DoNotDisturb,
-    allowed_window,
     do_not_disturb_until,
     next_sending_window,
 )
@@ -119,7 +119,9 @@ def may_text(
         capped_until = _frequency_cap_until(now, recent_sends, frequency_cap)
         if capped_until is not None:
             earliest, reason = capped_until, "frequency_cap"
-    window = next_sending_window(earliest, recipient.zones, allowed_window(recipient.states))
+    # A marketing text also keeps each state's solicitation calendar (Sunday hours, holidays).
+    calendar = Calendar(recipient.states, marketing=purpose == MARKETING)
+    window = next_sending_window(earliest, recipient.zones, calendar)
     if window is None:
         return Block("no_allowed_hour")
     allowed_at, window_ends = window
