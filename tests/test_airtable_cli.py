@@ -10,7 +10,7 @@ from loopstrat.crm.connection import decrypt_token
 from loopstrat.crm.records import FIELDS
 from loopstrat.models import Account, Contact, CrmChange, Outbox
 from tests.airtable_api import BASE_ID, TOKEN, FakeAirtable, connect
-from tests.test_speed_to_lead import post_lead
+from tests.leads_helpers import post_lead
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from loopstrat.journal import note_all, note_change
 from loopstrat.models import ConsentEvent, Contact, CrmChange, CrmSyncState, Lead, Message, Outbox
 from loopstrat.sms.status import apply_status
 from tests.airtable_api import connect
-from tests.test_speed_to_lead import LEAD, post_lead
+from tests.leads_helpers import LEAD, post_lead
 from workers.jobs import sync_crm
 from workers.scheduler import dispatch_due
 

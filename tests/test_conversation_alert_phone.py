@@ -13,6 +13,7 @@ from loopstrat.conversations.alerts import hand_off_body
 from loopstrat.conversations.contractor_reply import answer_contractor
 from loopstrat.models import Account, ConsentEvent, Contact, Lead, Message
 from tests.conftest import make_account
+from tests.leads_helpers import LEAD, post_lead
 from tests.test_conversation_ai import FIRST, follow_ups, quiet_spell_passes
 from tests.test_conversation_inbound import (
     ALERT_PHONE,
@@ -22,7 +23,6 @@ from tests.test_conversation_inbound import (
     to_contractor,
     to_lead,
 )
-from tests.test_speed_to_lead import LEAD, post_lead
 from tests.twilio_inbound import JANE, post_inbound, text_in
 from workers.scheduler import dispatch_due
 

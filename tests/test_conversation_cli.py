@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from loopstrat.models import Message
+from tests.leads_helpers import LEAD, post_lead
 from tests.test_conversation_handoff import cli
 from tests.test_conversation_inbound import ALERT_PHONE, lead_with_first_reply, to_contractor
-from tests.test_speed_to_lead import LEAD, post_lead
 
 
 def test_text_in_takes_a_text_as_twilio_would_deliver_it(

@@ -19,8 +19,8 @@ from loopstrat.models import (
     Outbox,
 )
 from tests.conftest import make_account
+from tests.leads_helpers import post_lead
 from tests.test_conversation_keywords import OPT_OUTS
-from tests.test_speed_to_lead import post_lead
 from tests.twilio_inbound import EMPTY_TWIML, JANE, inbound_params, post_inbound, sign, text_in
 from workers.scheduler import dispatch_due
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from loopstrat.campaigns.imports import BadFile, import_customers
 from loopstrat.clock import utcnow
 from loopstrat.models import ConsentEvent, Contact
-from tests.test_speed_to_lead import post_lead
+from tests.leads_helpers import post_lead
 from tests.twilio_inbound import text_in
 
 HEADER = (

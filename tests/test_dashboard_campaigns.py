@@ -8,8 +8,8 @@ from datetime import timedelta
 from loopstrat.models import Account, Campaign
 from tests.conftest import make_account
 from tests.dashboard_helpers import csrf_token, make_user, signed_in_client
+from tests.leads_helpers import LEAD, post_lead
 from tests.test_review_requests import REVIEW_PAGE
-from tests.test_speed_to_lead import LEAD, post_lead
 
 
 def _post(client, path, **form):

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from loopstrat.models import Lead, Message
 from tests.conftest import make_account
 from tests.dashboard_helpers import add_draft, csrf_token, make_user, signed_in_client
-from tests.test_speed_to_lead import LEAD, post_lead
+from tests.leads_helpers import LEAD, post_lead
 from tests.twilio_inbound import JANE, text_in
 
 NIGHT = datetime(2026, 11, 26, 5, 30, tzinfo=UTC)  # 22:30 in Salt Lake City

@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 
 from loopstrat.clock import utcnow
 from loopstrat.models import Outbox
-from tests.test_speed_to_lead import LEAD, post_lead
+from tests.leads_helpers import LEAD, post_lead
 from workers.queues import DEFAULT_QUEUE, SILENT_RUNNING, UNSETTLED_END, queue
 from workers.scheduler import LOST_AFTER, dispatch_due, hand_back_lost
 

@@ -13,7 +13,7 @@ from loopstrat.drafting.profile import BusinessProfile
 from loopstrat.models import Contact, Message
 from loopstrat.texts.checks import draft_problems
 from tests.claude_api import MODEL
-from tests.test_speed_to_lead import post_lead
+from tests.leads_helpers import post_lead
 
 GOOD_DRAFT = (
     "Acme Plumbing here, Jane: sorry about the leaking water heater! What's the address, "

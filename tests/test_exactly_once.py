@@ -12,7 +12,7 @@ from sqlalchemy import select
 from loopstrat.leads.respond import respond_to_lead
 from loopstrat.models import Lead, Message
 from loopstrat.sms.outbound import CLAIM_LEASE
-from tests.test_speed_to_lead import post_lead
+from tests.leads_helpers import post_lead
 from tests.twilio_standin import TwilioStandIn
 from workers.queues import SILENT_RUNNING, enqueue_outbox
 from workers.scheduler import dispatch_due

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from loopstrat.models import Lead, Message, Outbox
 from tests.conftest import DAYTIME, _empty_tables, make_account
-from tests.test_speed_to_lead import LEAD
+from tests.leads_helpers import LEAD
 from tests.twilio_api import FakeTwilio
 from workers.queues import enqueue_outbox
 from workers.scheduler import dispatch_due

@@ -19,8 +19,8 @@ from loopstrat.clock import utcnow
 from loopstrat.conversations.texts import send_stored, store_text
 from loopstrat.models import Account, Contact, Message
 from tests.conftest import DAYTIME, _empty_tables, make_account
+from tests.leads_helpers import post_lead
 from tests.test_opt_out_race import CLAIM_STATEMENTS, STUCK_S
-from tests.test_speed_to_lead import post_lead
 from tests.twilio_api import FakeTwilio
 from workers.scheduler import dispatch_due
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from loopstrat.models import Contact, Lead, Message
 from tests.conftest import make_account
-from tests.test_speed_to_lead import LEAD, post_lead
+from tests.leads_helpers import LEAD, post_lead
 from workers.scheduler import dispatch_due
 
 # 22:30 in Salt Lake City (MST, UTC-7): quiet hours.

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from loopstrat.compliance import (
     CONFIRMATION,
+    JOB_FOLLOW_UP,
     MARKETING,
     REPLY,
     Allow,
@@ -55,8 +56,15 @@ recipients = st.builds(
     consent=st.booleans(),
     marketing_consent=st.booleans(),
     opted_out=st.booleans(),
+    follow_up_consent=st.booleans(),
 )
-purposes = st.sampled_from([REPLY, MARKETING, CONFIRMATION])
+purposes = st.sampled_from([REPLY, JOB_FOLLOW_UP, MARKETING, CONFIRMATION])
+# The consent each purpose needs, written out apart from the gate.
+NEEDS = {
+    REPLY: lambda r: r.consent,
+    JOB_FOLLOW_UP: lambda r: r.consent and r.follow_up_consent,
+    MARKETING: lambda r: r.marketing_consent,
+}
 DENVER = Recipient(("America/Denver",), frozenset({"UT"}), True, True, False)
 MIAMI = Recipient(("America/New_York",), frozenset({"FL"}), True, True, False)
 
@@ -106,7 +114,7 @@ def test_nothing_goes_without_consent_after_opt_out_or_from_an_inactive_account(
         assert active
     if may_go_some_time and purpose != CONFIRMATION:
         assert not recipient.opted_out
-        assert recipient.consent if purpose == REPLY else recipient.marketing_consent
+        assert NEEDS[purpose](recipient)  # a review request: consent that covered follow-ups
     if purpose == CONFIRMATION and active:
         assert decision == Allow()  # the one answer to STOP or HELP goes at once, any hour
 

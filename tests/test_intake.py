@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 
 from loopstrat.db import make_engine
 from loopstrat.models import ConsentEvent, Contact, Lead, Outbox
-from tests.test_speed_to_lead import LEAD, post_lead
+from tests.leads_helpers import LEAD, post_lead
 from workers.scheduler import dispatch_due
 
 
@@ -236,7 +236,9 @@ def test_a_lead_posted_after_the_database_dropped_its_connections_is_stored(
     with killer.begin() as conn:
         ended = conn.execute(
             text(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                # With a timeout it returns once each backend has exited (PostgreSQL 14+): the
+                # post below must meet a connection already dropped, not one being dropped.
+                "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
         ).scalar_one()

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from loopstrat.leads.flood import FLOOD_HOLD, FLOOD_QUIET, RELEASE_MAX_AGE, UNREVIEWED
 from loopstrat.models import Contact, Lead, Message
-from tests.test_speed_to_lead import LEAD, post_lead
+from tests.leads_helpers import LEAD, post_lead
 
 FLOODER = {"REMOTE_ADDR": "198.51.100.66"}
 PERSON = {"REMOTE_ADDR": "203.0.113.5"}

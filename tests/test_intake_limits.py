@@ -12,7 +12,7 @@ from sqlalchemy import Engine, event, func, select
 from loopstrat.app import create_app
 from loopstrat.leads.admission import STORE_FACTOR
 from loopstrat.models import Lead
-from tests.test_speed_to_lead import LEAD, post_lead
+from tests.leads_helpers import LEAD, post_lead
 
 CLOSED_PORT_REDIS = "redis://127.0.0.1:6390/0"  # nothing listens there
 

@@ -20,7 +20,7 @@ from loopstrat.clock import utcnow
 from loopstrat.logs import mask_personal, setup_logging
 from loopstrat.models import Contact, Message
 from loopstrat.sms.outbound import CLAIM_LEASE
-from tests.test_speed_to_lead import LEAD, post_lead
+from tests.leads_helpers import LEAD, post_lead
 from tests.twilio_inbound import JANE, inbound_params, post_inbound
 from workers.queues import DEFAULT_QUEUE, queue
 from workers.scheduler import dispatch_due

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from loopstrat import runtime
 from loopstrat.conversations.takeover import hand_back, reply_as_person
 from tests.conftest import DAYTIME, _empty_tables, make_account
+from tests.leads_helpers import LEAD
 from tests.test_conversation_ai import TURN
-from tests.test_speed_to_lead import LEAD
 from tests.twilio_api import FakeTwilio
 from tests.twilio_inbound import JANE, inbound_params, post_inbound, status_callback
 from workers.scheduler import dispatch_due

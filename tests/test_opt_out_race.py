@@ -15,7 +15,7 @@ from loopstrat import runtime
 from loopstrat.clock import utcnow
 from loopstrat.conversations.inbound import InboundText, record_inbound
 from loopstrat.models import Message
-from tests.test_speed_to_lead import post_lead
+from tests.leads_helpers import post_lead
 
 JANE = "+18015550142"
 # Guards against a deadlocked test, not a timing bound: every wait ends as soon as the other

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import _empty_tables, make_account
-from tests.test_speed_to_lead import LEAD
+from tests.leads_helpers import LEAD
 from tests.twilio_api import FakeTwilio
 from workers.scheduler import dispatch_due
 

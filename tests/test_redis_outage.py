@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from loopstrat.clock import utcnow
 from loopstrat.models import Lead
-from tests.test_speed_to_lead import LEAD, post_lead
+from tests.leads_helpers import LEAD, post_lead
 from tests.twilio_api import ACCOUNT_SID, AUTH_TOKEN
 from tests.twilio_standin import TwilioStandIn
 from tests.waiting import until

@@ -16,7 +16,7 @@ from loopstrat.campaigns import handout, reviews
 from loopstrat.leads.outcome import mark_lead
 from loopstrat.models import Account, Contact, Enrollment, Lead, LinkClick, Message
 from tests.conftest import make_account
-from tests.test_speed_to_lead import LEAD, post_lead
+from tests.leads_helpers import LEAD, post_lead
 from tests.twilio_inbound import text_in
 from workers.scheduler import LOST_AFTER, dispatch_due, hand_back_lost
 

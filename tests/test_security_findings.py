@@ -33,8 +33,8 @@ from loopstrat.logs import mask_personal
 from loopstrat.models import Account, AuditLog, Invite, Lead
 from loopstrat.texts.checks import draft_problems
 from tests.dashboard_helpers import PASSWORD, csrf_token, make_user, sign_in, signed_in_client
+from tests.leads_helpers import LEAD, post_lead
 from tests.test_review_requests import REVIEW_PAGE, job_done, link_token, review_texts
-from tests.test_speed_to_lead import LEAD, post_lead
 from tests.waiting import until
 
 ROOT = Path(__file__).resolve().parent.parent

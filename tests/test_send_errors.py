@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from loopstrat.models import Contact, Lead, Message, Outbox
 from loopstrat.sms.outbound import CLAIM_LEASE
-from tests.test_speed_to_lead import post_lead
+from tests.leads_helpers import post_lead
 from workers.scheduler import dispatch_due
 
 

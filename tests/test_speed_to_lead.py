@@ -6,20 +6,7 @@ from sqlalchemy import select
 
 from loopstrat.models import ConsentEvent, Lead, Message, Outbox
 from tests.conftest import PUBLIC_BASE_URL
-
-LEAD = {
-    "name": "Jane Doe",
-    "phone": "(801) 555-0142",
-    "email": "jane@example.com",
-    "zip": "84101",
-    "message": "My water heater is leaking",
-    "service": "water heater",
-    "consent": "on",
-}
-
-
-def post_lead(client, account, data=None, **kwargs):
-    return client.post(f"/leads/{account.form_key}", json=data or LEAD, **kwargs)
+from tests.leads_helpers import LEAD, post_lead
 
 
 def test_form_post_becomes_one_text_from_the_account_number(

@@ -7,7 +7,7 @@ from twilio.request_validator import RequestValidator
 
 from loopstrat.models import ConsentEvent, Contact, Message
 from tests.conftest import PUBLIC_BASE_URL
-from tests.test_speed_to_lead import post_lead
+from tests.leads_helpers import post_lead
 from tests.twilio_api import ACCOUNT_SID, AUTH_TOKEN
 
 STATUS_URL = f"{PUBLIC_BASE_URL}/twilio/status"

@@ -11,7 +11,7 @@ from loopstrat.compliance.gates import Purpose
 from loopstrat.conversations.texts import send_stored, store_text
 from loopstrat.models import Account, Contact, Message
 from loopstrat.texts.kinds import RECEIVED, RULES, Recipient, TextKind, UnknownKind, rule_of
-from tests.test_speed_to_lead import post_lead
+from tests.leads_helpers import post_lead
 from tests.twilio_inbound import JANE
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from loopstrat.models import Lead
 from tests.conftest import make_account
-from tests.test_speed_to_lead import LEAD, post_lead
+from tests.leads_helpers import LEAD, post_lead
 from workers.queues import BULK_QUEUE, DEFAULT_QUEUE, queue
 from workers.scheduler import dispatch_due
 from workers.worker import LoopstratWorker

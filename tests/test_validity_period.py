@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 
 from loopstrat import runtime
 from loopstrat.models import Lead, Message
-from tests.test_speed_to_lead import post_lead
+from tests.leads_helpers import post_lead
 from workers.scheduler import dispatch_due
 
 # Salt Lake City (MST, UTC-7) on 26 November 2026; the lead's ZIP is 84101.

@@ -12,7 +12,7 @@ import pytest
 from loopstrat import outbox
 from loopstrat.wake import CHANNEL, Waker
 from tests import waiting
-from tests.test_speed_to_lead import post_lead
+from tests.leads_helpers import post_lead
 from workers import scheduler
 from workers.queues import DEFAULT_QUEUE, queue
 

@@ -31,7 +31,7 @@ from loopstrat.clock import utcnow
 from loopstrat.models import Outbox
 from tests.claude_api import message_payload
 from tests.conftest import make_account
-from tests.test_speed_to_lead import LEAD, post_lead
+from tests.leads_helpers import LEAD, post_lead
 from tests.twilio_api import ACCOUNT_SID, AUTH_TOKEN
 from tests.twilio_standin import TwilioStandIn
 from tests.waiting import until

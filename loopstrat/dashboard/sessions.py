@@ -80,8 +80,7 @@ def load_signed_in_user() -> SignedIn | None:
     """The user this request's cookie names, still valid; also kept as g.user."""
     token, at = session.get("sid"), session.get("at")
     if not isinstance(token, str) or not isinstance(at, int):
-        session.clear()
-        return None
+        return None  # never signed in here: keep the session's CSRF token for the sign-in form
     if time.time() - at > runtime.current().settings.session_hours * 3600:
         session.clear()
         return None

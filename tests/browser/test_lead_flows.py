@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from loopstrat.demo import seed_demo_leads
 from loopstrat.models import Account
 from tests.browser.conftest import NARROW, WIDE, sign_in
-from tests.test_speed_to_lead import LEAD, post_lead
+from tests.leads_helpers import LEAD, post_lead
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 LIVE_FEED_TIMEOUT_MS = 15_000  # the feed polls every 5 s
