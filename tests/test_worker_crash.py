@@ -215,6 +215,8 @@ def test_one_accounts_burst_uses_the_idle_pool_and_another_lead_takes_the_next_f
     until(lambda: all(texted(host.twilio, [*burst, *theirs]).values()), START_GUARD_S, "texts")
     assert host.claude.most_in_flight > 4  # more than any fixed per-account share
     after = [marker for at, marker in host.claude.arrivals if at > posted_at]
-    assert "lead-900" in after[:2], after  # the first process to come free, give or take a race
+    # Drafted in the first wave of processes that came free after its post, not behind the
+    # burst's other twelve; which of the six freed at once reaches Claude first is a race.
+    assert "lead-900" in after[:6], after
     until(lambda: settled(db), START_GUARD_S, "every job settled")
     assert set(texted(host.twilio, [*burst, *theirs]).values()) == {1}

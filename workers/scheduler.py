@@ -69,7 +69,9 @@ def dispatch_due(rt: Runtime, conn: Connection | None = None) -> int:
         return 0
     flying = outbox.in_flight(conn, groups)
     turns = next_turns(candidates, flying, rooms(capacity(rt), flying))
-    claimed = outbox.claim(conn, now, turns)
+    order = {row_id: place for place, row_id in enumerate(turns)}
+    # Queued in turn order (RETURNING keeps none): the first free process takes the first turn.
+    claimed = sorted(outbox.claim(conn, now, turns), key=lambda claim: order[claim.id])
     conn.commit()
     sent = 0
     try:
