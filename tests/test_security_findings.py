@@ -365,7 +365,8 @@ def test_and_on_the_command_line(cli, account):
 # --- 9. the current-password check is rate-limited ----------------------------------------
 
 
-def test_guessing_the_current_password_is_limited_like_signing_in(app, rt, account):
+def test_guessing_the_current_password_is_limited_like_signing_in(app, rt, account, clock):
+    # clock: the limiter counts per minute; from DAYTIME's first second none ends mid-test.
     holder = signed_in_client(app.test_client(), make_user(rt, account))  # a stolen cookie
     token = csrf_token(holder, "/dashboard/account/password")
     guess = {"csrf_token": token, "new_password": "x" * 20, "confirm": "x" * 20}
@@ -479,7 +480,7 @@ def test_an_id_past_what_the_database_holds_is_not_found_not_an_error(app, rt, a
     assert answer.status_code == 400 and "lead_id" in answer.get_json()["errors"]
 
 
-def test_the_password_pages_429_says_when_to_try_again(app, rt, account):
+def test_the_password_pages_429_says_when_to_try_again(app, rt, account, clock):
     holder = signed_in_client(app.test_client(), make_user(rt, account))
     token = csrf_token(holder, "/dashboard/account/password")
     guess = {"csrf_token": token, "current_password": "nope", "new_password": "x" * 20,

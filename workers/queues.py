@@ -85,11 +85,11 @@ def enqueue_outbox(rt: Runtime, kind: str, ref_id: str, *, job_id: str | None = 
     )
 
 
-def kinds_by_queue() -> dict[str, list[str]]:
-    by_queue: dict[str, list[str]] = {name: [] for name in WORKER_QUEUES}
-    for kind, (_func, queue_name) in JOBS.items():
-        by_queue[queue_name].append(kind.value)
-    return by_queue
+# Each queue's outbox kinds: the groups the dispatcher hands out turns in.
+KINDS_BY_QUEUE: dict[str, list[str]] = {
+    name: [kind.value for kind, (_func, queue_name) in JOBS.items() if queue_name == name]
+    for name in WORKER_QUEUES
+}
 
 
 @dataclass(frozen=True)

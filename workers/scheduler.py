@@ -24,11 +24,11 @@ from loopstrat.runtime import Runtime
 from loopstrat.wake import CHANNEL
 from workers.queues import (
     JOBS,
+    KINDS_BY_QUEUE,
     capacity,
     claim_job_id,
     enqueue_outbox,
     jobs_lost,
-    kinds_by_queue,
 )
 from workers.redis_outage import REDIS_DOWN, RedisOutage
 from workers.turns import next_turns, rooms
@@ -62,7 +62,7 @@ def dispatch_due(rt: Runtime, conn: Connection | None = None) -> int:
         with rt.engine.connect() as own:
             return dispatch_due(rt, own.execution_options(isolation_level="AUTOCOMMIT"))
     now = utcnow()
-    groups = kinds_by_queue()
+    groups = KINDS_BY_QUEUE
     candidates = outbox.due_candidates(conn, now, groups, per_account=CANDIDATES_PER_ACCOUNT)
     if not candidates:
         conn.commit()  # ends SQLAlchemy's bookkeeping; in autocommit the driver sends nothing

@@ -7,7 +7,6 @@ permanent cookie on every request, so the sign-in time travels inside it and is 
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from collections.abc import Callable
@@ -16,12 +15,12 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, g, session
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loopstrat import runtime
-from loopstrat.clock import utcnow
-from loopstrat.dashboard.users import end_sign_ins
+from loopstrat.dashboard.invites import token_hash as _digest  # the same SHA-256 of a token
+from loopstrat.dashboard.users import end_sign_in, end_sign_ins
 from loopstrat.models import SignIn, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,10 +40,6 @@ class SignedIn:
         return self.role == "admin"
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def sign_in_as(db: Session, user: User) -> None:
     """Open a sign-in for this browser, in the caller's transaction; the caller commits."""
     token = secrets.token_urlsafe(32)
@@ -61,11 +56,7 @@ def sign_out() -> None:
     session.clear()
     if isinstance(token, str):
         with runtime.current().sessions() as db:
-            db.execute(
-                update(SignIn)
-                .where(SignIn.token_hash == _digest(token), SignIn.ended_at.is_(None))
-                .values(ended_at=utcnow())
-            )
+            end_sign_in(db, _digest(token))
             db.commit()
 
 

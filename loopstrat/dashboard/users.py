@@ -100,3 +100,12 @@ def end_sign_ins(session: Session, user_id: int, *, except_token_hash: str | Non
     if except_token_hash is not None:
         ending = ending.where(SignIn.token_hash != except_token_hash)
     session.execute(ending.values(ended_at=utcnow()))
+
+
+def end_sign_in(session: Session, token_hash: str) -> None:
+    """End one browser's sign-in (signing out); the caller commits."""
+    session.execute(
+        update(SignIn)
+        .where(SignIn.token_hash == token_hash, SignIn.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
